@@ -1,0 +1,620 @@
+"""Scenarios: the TOML files that describe a world, validated into a `Scenario` with clear errors.
+
+A scenario has six parts: ``[run]`` (clock and seed), ``[world]`` (floor plans, rooms, doors),
+``[people]``, ``[zombie]``, ``[infection]`` and ``[[events]]`` (the schedule of world events).
+Every value has a default and a unit (see `hyosan.units`); unknown keys are errors with a
+"did you mean" hint. A scenario can start from another with ``extends = "hyosan-high"`` and
+override a few values: tables merge key by key, arrays (floors, doors, events) replace the parent's.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import tomllib
+import types
+import typing
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from hyosan.errors import UserInputError
+from hyosan.units import Duration, Length, Level, Speed
+
+__all__ = [
+    "MAX_PEOPLE",
+    "DoorSetting",
+    "Event",
+    "Floor",
+    "Infection",
+    "People",
+    "RoomSetting",
+    "Run",
+    "Scenario",
+    "TurnDelay",
+    "World",
+    "Zombie",
+    "builtin_scenarios",
+    "load_scenario",
+]
+
+MAX_PEOPLE = 1_000_000  # a school-scale agent model; cities and countries are `hyosan country`
+MAX_SCENARIO_BYTES = 2_000_000
+Probability = typing.Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def _headcount(n: int) -> int:
+    if n > MAX_PEOPLE:
+        raise ValueError(
+            f"{n:,} people is more than the {MAX_PEOPLE:,} a school-scale agent model takes; "
+            "for a city or a country use `hyosan country`"
+        )
+    return n
+
+
+Headcount = typing.Annotated[int, Field(ge=0), AfterValidator(_headcount)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class Run(_Section):
+    """Clock and randomness of a run."""
+
+    seed: int = Field(1, ge=0, le=2**63 - 1, description="Seed of the run's random streams.")
+    tick: Duration = Field(1.0, gt=0, le=60, description="Simulated time per tick (s).")
+    duration: Duration = Field(
+        72 * 3600.0,
+        gt=0,
+        le=365 * 86400,
+        description="How long to simulate (s); LORE: several days.",
+    )
+    record_every: Duration = Field(
+        60.0, gt=0, description="Time between rows of the time series (s)."
+    )
+    start_clock: str = Field(
+        "08:30", description="Wall-clock time of day at the start, HH:MM, for reports."
+    )
+
+    @field_validator("start_clock")
+    @classmethod
+    def _clock(cls, v: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v):
+            raise ValueError(f"expected a time of day HH:MM such as 08:30; got {v!r}")
+        return v
+
+
+class RoomSetting(_Section):
+    """What a room label on a floor plan means."""
+
+    name: str = Field(min_length=1, description="Name of the room, unique in the building.")
+    light: bool = Field(True, description="Lights on at the start.")
+
+
+class Floor(_Section):
+    """One floor of the building; floors are listed bottom to top."""
+
+    name: str = Field(min_length=1, description="Short name of the floor, e.g. 1F.")
+    map: Path = Field(
+        description="Floor-plan file: plain text, or Tiled JSON (.tmj); relative to the scenario file."
+    )
+    layer: str | None = Field(
+        None, description="Tiled maps: name of the tile layer to read (default: the first)."
+    )
+    rooms: dict[str, RoomSetting] = Field(
+        default_factory=dict, description="Room labels on this floor's map."
+    )
+
+    @field_validator("rooms")
+    @classmethod
+    def _labels(cls, v: dict[str, RoomSetting]) -> dict[str, RoomSetting]:
+        for label in v:
+            if len(label) != 1 or not (label.isascii() and label.isalpha()):
+                raise ValueError(f"room labels are single letters a-z or A-Z; got {label!r}")
+        return v
+
+
+class DoorSetting(_Section):
+    """The starting state of one door, at its position on a floor plan."""
+
+    floor: str = Field(description="Name of the floor.")
+    row: int = Field(ge=1, description="Map row of the door tile (1-based, as an editor shows it).")
+    col: int = Field(ge=1, description="Map column of the door tile (1-based).")
+    state: Literal["open", "closed", "locked", "barricaded"] = Field(description="Starting state.")
+    barricade_strength: Duration | None = Field(
+        None,
+        ge=0,
+        description="Barricades: time one zombie needs to break it (s); several add force.",
+    )
+
+
+class World(_Section):
+    """The building."""
+
+    tile_m: Length = Field(1.0, gt=0, le=10, description="Size of one map tile (m).")
+    max_density: float = Field(
+        2.0,
+        gt=0,
+        le=6,
+        description="People per square metre when counting the building's capacity.",
+    )
+    corridor_light: bool = Field(
+        True, description="Lights on at the start in unlabelled corridors."
+    )
+    floors: list[Floor] = Field(min_length=1, max_length=200, description="Floors, bottom to top.")
+    doors: list[DoorSetting] = Field(
+        default_factory=list,
+        description="Doors that start in another state than their map symbol says.",
+    )
+
+
+class People(_Section):
+    """Who is in the building and how they move and sense."""
+
+    students: Headcount = Field(0, description="Number of students (when no roster is given).")
+    teachers: Headcount = Field(0, description="Number of teachers.")
+    staff: Headcount = Field(0, description="Number of other staff.")
+    soldiers: Headcount = Field(0, description="Number of soldiers.")
+    roster: Path | None = Field(
+        None,
+        description="CSV file of named people (columns name, role, ...); relative to the scenario file.",
+    )
+    walk_speed: Speed = Field(1.4, gt=0, le=15, description="Walking speed (m/s).")
+    sprint_speed: Speed = Field(
+        5.5, gt=0, le=15, description="Sprinting speed of a fit student (m/s)."
+    )
+    sprint_stamina: Duration = Field(
+        40.0, gt=0, description="How long a person can sprint before slowing (s)."
+    )
+    sight_range_lit: Length = Field(
+        30.0, gt=0, description="How far a person sees in a lit room (m)."
+    )
+    sight_range_dark: Length = Field(
+        4.0, ge=0, description="How far a person sees in the dark (m)."
+    )
+    hearing_threshold: Level = Field(25.0, description="Quietest sound a person notices (dB).")
+
+    @property
+    def total(self) -> int:
+        return self.students + self.teachers + self.staff + self.soldiers
+
+
+class Zombie(_Section):
+    """How the infected hunt (LORE: fast, relentless, immune to pain, drawn by sound, poor sight in the dark)."""
+
+    walk_speed: Speed = Field(
+        1.0, gt=0, le=15, description="Speed when wandering with no target (m/s)."
+    )
+    sprint_speed: Speed = Field(
+        7.0, gt=0, le=15, description="Speed when chasing (m/s); faster than a student."
+    )
+    sight_range_lit: Length = Field(
+        25.0, gt=0, description="How far a zombie sees in the light (m)."
+    )
+    sight_range_dark: Length = Field(
+        2.0, ge=0, description="How far a zombie sees in the dark (m)."
+    )
+    hearing_threshold: Level = Field(20.0, description="Quietest sound a zombie turns toward (dB).")
+    bite_chance: Probability = Field(
+        0.6, description="Chance that a zombie in contact bites in one second."
+    )
+    stop_chance_per_blow: Probability = Field(
+        0.1, description="Chance that one blow stops a zombie for good; injury never slows it."
+    )
+    door_break_time: Duration = Field(
+        90.0, gt=0, description="Time one zombie needs to break a closed door (s)."
+    )
+
+
+class TurnDelay(_Section):
+    """Time from a bite to turning, drawn per person. Lognormal by default: most turn in minutes, a few in hours."""
+
+    distribution: Literal["lognormal", "exponential", "fixed"] = Field(
+        "lognormal", description="Shape of the distribution."
+    )
+    median: Duration = Field(180.0, gt=0, description="Median time to turn (s).")
+    p90: Duration = Field(
+        3600.0, gt=0, description="90th percentile (s), lognormal only: 10% take longer than this."
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> TurnDelay:
+        if self.distribution == "lognormal" and self.p90 <= self.median:
+            raise ValueError(
+                f"p90 ({self.p90:g} s) must be longer than the median ({self.median:g} s)"
+            )
+        return self
+
+
+class Infection(_Section):
+    """What a bite does."""
+
+    turn_delay: TurnDelay = Field(
+        default_factory=TurnDelay, description="Delay from bite to turning."
+    )
+    hambie_fraction: Probability = Field(
+        0.02, description="Share of the bitten who never fully turn (hambies)."
+    )
+    hide_bite_chance: Probability = Field(
+        0.3, description="Chance that a bitten person hides the bite."
+    )
+
+
+EventKind = Literal[
+    "patient_zero",
+    "seal",
+    "power_cut",
+    "power_on",
+    "rescue",
+    "announcement",
+    "phone_call",
+    "open_exits",
+    "close_exits",
+]
+_NEEDS_ROOM = {"patient_zero", "rescue", "announcement", "phone_call"}
+_NOISY = {"announcement": 90.0, "phone_call": 70.0}
+
+
+class Event(_Section):
+    """A scheduled world event."""
+
+    at: Duration = Field(ge=0, description="Time since the start (s, or HH:MM).")
+    kind: EventKind = Field(description="What happens.")
+    room: str | None = Field(None, description="Where: a room name (patient zero, rescue, noises).")
+    taken_to: str | None = Field(
+        None, description="patient_zero: the room where they are taken and turn."
+    )
+    turn_after: Duration | None = Field(
+        None, gt=0, description="patient_zero: time until they turn (s)."
+    )
+    count: int = Field(1, ge=1, le=MAX_PEOPLE, description="patient_zero: how many are bitten.")
+    loudness: Level | None = Field(None, description="Noises: sound level at the source (dB).")
+    lasts: Duration | None = Field(
+        None, gt=0, description="How long it lasts (s): a rescue waits, a noise sounds."
+    )
+    note: str = Field("", description="Free text shown in reports.")
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> Event:
+        if self.kind in _NEEDS_ROOM and self.room is None:
+            raise ValueError(f"a {self.kind} event needs a room")
+        if self.kind != "patient_zero" and (self.taken_to or self.turn_after):
+            raise ValueError("taken_to and turn_after only apply to patient_zero events")
+        if self.kind in _NOISY and self.loudness is None:
+            object.__setattr__(self, "loudness", _NOISY[self.kind])
+        return self
+
+
+class Scenario(_Section):
+    """A whole world, validated. Build one with `load_scenario`."""
+
+    name: str = Field(min_length=1, description="Short name, used for results folders.")
+    description: str = Field("", description="One line shown by `hyosan scenarios`.")
+    extends: str | None = Field(
+        None, description="Built-in scenario name or file this one starts from."
+    )
+    run: Run = Field(default_factory=Run)
+    world: World
+    people: People = Field(default_factory=People)
+    zombie: Zombie = Field(default_factory=Zombie)
+    infection: Infection = Field(default_factory=Infection)
+    events: list[Event] = Field(default_factory=list)
+
+    _sources: list[tuple[Path, str]] = PrivateAttr(default_factory=list)
+
+    @property
+    def source(self) -> Path | None:
+        """The file this scenario was loaded from (the child, when it extends another)."""
+        return self._sources[0][0] if self._sources else None
+
+    def content_hash(self) -> str:
+        """SHA-256 of the validated content and of the map and roster files it names.
+
+        Files enter by content, not by path, so the same scenario hashes the same on every machine.
+        """
+        data = self.model_dump(mode="json", exclude={"extends"})
+        for floor in data["world"]["floors"]:
+            floor["map"] = _file_digest(Path(floor["map"]))
+        if data["people"]["roster"] is not None:
+            data["people"]["roster"] = _file_digest(Path(data["people"]["roster"]))
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+    def locate(self, *loc: str | int) -> tuple[Path | None, int | None, int | None]:
+        """File, line and column where the value at `loc` (e.g. "events", 2, "room") was written."""
+        for path, text in self._sources:
+            found = _locate(text, loc, exact=True)
+            if found:
+                return path, *found
+        if self._sources:
+            path, text = self._sources[0]
+            found = _locate(text, loc, exact=False)
+            return (path, *found) if found else (path, None, None)
+        return None, None, None
+
+    def error(self, message: str, *loc: str | int) -> UserInputError:
+        """A user error pointing at the value at `loc` in the scenario file."""
+        path, line, col = self.locate(*loc)
+        return UserInputError(message, path, line, col)
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return f"missing:{path.name}"
+
+
+def builtin_scenarios() -> dict[str, Path]:
+    """Built-in scenario names and their files."""
+    folder = resources.files("hyosan") / "data" / "scenarios"
+    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".toml")}
+
+
+def load_scenario(source: str | Path | None = None) -> Scenario:
+    """Load and validate a scenario: a built-in name (default ``hyosan-high``) or a TOML file."""
+    path = _resolve_source("hyosan-high" if source is None else source, None)
+    chain: list[tuple[Path, str]] = []
+    data = _load_chain(path, chain)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(exc, chain) from None
+    scenario._sources = chain
+    return scenario
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def _resolve_source(source: str | Path, relative_to: Path | None) -> Path:
+    text = str(source)
+    builtins = builtin_scenarios()
+    looks_like_name = not text.endswith(".toml") and "/" not in text and "\\" not in text
+    if looks_like_name and text in builtins:
+        return builtins[text]
+    path = Path(text)
+    if relative_to is not None and not path.is_absolute():
+        path = relative_to.parent / path
+    if path.is_file():
+        return path
+    if looks_like_name:
+        hint = difflib.get_close_matches(text, builtins, n=1)
+        did = f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise UserInputError(
+            f"no built-in scenario or file named {text!r}{did}. Built-ins: {', '.join(sorted(builtins))}"
+        )
+    raise UserInputError("scenario file not found", path)
+
+
+def _load_chain(path: Path, chain: list[tuple[Path, str]]) -> dict[str, Any]:
+    if any(p.resolve() == path.resolve() for p, _ in chain):
+        names = " -> ".join(str(p) for p, _ in chain)
+        raise UserInputError(f"scenarios extend each other in a loop: {names} -> {path}", path)
+    size = path.stat().st_size
+    if size > MAX_SCENARIO_BYTES:
+        raise UserInputError(
+            f"scenario file is {size:,} bytes; a scenario is a few kB of settings", path
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserInputError(f"scenario is not UTF-8 text (byte {exc.start})", path) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg) or "invalid TOML"
+        raise UserInputError(f"not valid TOML: {msg}", path, line, col) from None
+    chain.append((path, text))
+    _make_paths_absolute(data, path)
+    parent = data.get("extends")
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        line_col = _locate(text, ("extends",), exact=True) or (None, None)
+        raise UserInputError(
+            "extends must be a scenario name or a file path (a string)", path, *line_col
+        )
+    try:
+        parent_path = _resolve_source(parent, path)
+    except UserInputError as exc:
+        line_col = _locate(text, ("extends",), exact=True) or (None, None)
+        raise UserInputError(exc.message, path, *line_col) from None
+    return _merge(_load_chain(parent_path, chain), data)
+
+
+def _make_paths_absolute(data: dict[str, Any], path: Path) -> None:
+    """Paths in a file are relative to that file, so a child scenario can reuse its parent's maps."""
+    base = path.parent
+    world = data.get("world")
+    if isinstance(world, dict) and isinstance(world.get("floors"), list):
+        for floor in world["floors"]:
+            if isinstance(floor, dict) and isinstance(floor.get("map"), str):
+                floor["map"] = str((base / floor["map"]).resolve())
+    people = data.get("people")
+    if isinstance(people, dict) and isinstance(people.get("roster"), str):
+        people["roster"] = str((base / people["roster"]).resolve())
+
+
+def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    out = dict(parent)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+# --- error messages ----------------------------------------------------------------------------
+
+
+def _validation_error(exc: ValidationError, chain: list[tuple[Path, str]]) -> UserInputError:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = tuple(first["loc"])
+    message = _describe(first)
+    if len(errors) > 1:
+        message += (
+            f" ({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} after this one)"
+        )
+    for exact in (True, False):
+        for path, text in chain:
+            found = _locate(text, loc, exact=exact)
+            if found:
+                return UserInputError(message, path, *found)
+    return UserInputError(message, chain[0][0])
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    where = _dotted(loc)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = sorted(_fields_at(loc[:-1]))
+        section = _dotted(loc[:-1]) or "the top level"
+        hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        if hint:
+            return f"unknown key {key!r} in {section}; did you mean {hint[0]!r}?"
+        return f"unknown key {key!r} in {section}; expected one of: {', '.join(allowed)}"
+    if kind == "missing":
+        return f"missing required key {where}"
+    msg = error["msg"]
+    msg = msg.removeprefix("Value error, ")
+    got = error.get("input")
+    if (
+        kind
+        in {"literal_error", "greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+        or kind.endswith("_type")
+        or kind.endswith("_parsing")
+    ):
+        return f"{where}: {msg[0].lower()}{msg[1:]}; got {got!r}"
+    return f"{where}: {msg}"
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _fields_at(loc: tuple[Any, ...]) -> set[str]:
+    """Names of the keys allowed at `loc` in the scenario schema."""
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if (
+            not (isinstance(model, type) and issubclass(model, BaseModel))
+            or part not in model.model_fields
+        ):
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                return set(model.model_fields)
+            return set()
+        model = _inner_model(model.model_fields[part].annotation)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return set(model.model_fields)
+    return set()
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The BaseModel inside list[X], dict[str, X] or X | None, else the annotation itself."""
+    origin = typing.get_origin(annotation)
+    if origin in (list, dict, typing.Union, types.UnionType):
+        for arg in reversed(typing.get_args(annotation)):
+            inner = _inner_model(arg)
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                return inner
+    return annotation
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(
+    r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*="
+)
+
+
+def _split_key(key: str) -> list[str]:
+    return [part.strip().strip("\"'") for part in re.findall(r"\"[^\"]*\"|'[^']*'|[^.]+", key)]
+
+
+def _locate(text: str, loc: tuple[Any, ...], exact: bool) -> tuple[int, int] | None:
+    """Line and column (1-based) of the key at `loc` in TOML `text`.
+
+    tomllib does not keep positions, so we re-read the text: table headers set the current path
+    (arrays of tables count their items), and ``key =`` lines extend it. With `exact` False, the
+    deepest written prefix of `loc` is returned (e.g. the table of a missing key).
+    """
+    want = tuple(str(p) for p in loc)
+    best: tuple[int, tuple[int, int]] | None = None
+    current: list[str] = []
+    array_counts: dict[tuple[str, ...], int] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            parts = _split_key(header.group(2))
+            if header.group(1) == "[[":
+                key = tuple(parts)
+                array_counts[key] = array_counts.get(key, -1) + 1
+                current = [*parts, str(array_counts[key])]
+                # nested arrays of tables restart when their parent item changes
+                for other in list(array_counts):
+                    if len(other) > len(key) and other[: len(key)] == key:
+                        del array_counts[other]
+            else:
+                current = _expand_indices(parts, array_counts)
+            path, col = tuple(current), line.index(header.group(2)) + 1
+        else:
+            key = _KEY.match(line)
+            if not key:
+                continue
+            path = (*current, *_split_key(key.group(1)))
+            col = len(line) - len(line.lstrip()) + 1
+            # Inline tables: look for deeper keys of `loc` on the same line.
+            if want[: len(path)] == path and len(want) > len(path):
+                rest = line[key.end() :]
+                depth = len(path)
+                offset = key.end()
+                for part in want[len(path) :]:
+                    m = re.search(rf"(?<![A-Za-z0-9_-]){re.escape(part)}\s*=", rest)
+                    if not m:
+                        break
+                    col = offset + m.start() + 1
+                    offset += m.end()
+                    rest = rest[m.end() :]
+                    depth += 1
+                path = want[:depth]
+        if path == want:
+            return n, col
+        if not exact and want[: len(path)] == path and (best is None or len(path) > best[0]):
+            best = (len(path), (n, col))
+    return best[1] if best else None
+
+
+def _expand_indices(parts: list[str], array_counts: dict[tuple[str, ...], int]) -> list[str]:
+    """Insert the current item index after each array-of-tables prefix of a [table.header]."""
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        out.append(part)
+        prefix = tuple(parts[: i + 1])
+        if prefix in array_counts:
+            out.append(str(array_counts[prefix]))
+    return out
