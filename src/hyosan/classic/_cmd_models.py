@@ -1,0 +1,1 @@
+"""`hyosan classic munz` and `hyosan classic alemi`."""
