@@ -1,5 +1,6 @@
 """The `hyosan` command as a user sees it: check, scenarios, run, and scenario mistakes."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,21 @@ def test_check_describes_the_tiny_school(cli):
     result = cli("check", "tiny-school")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    for fragment in ("tiny-school", "1F", "2F", "Science lab", "Library", "7 closed", "1 locked", "2 open", "Stairwells (1)", "Exits", "40 (34 students, 4 teachers, 2 staff)", "capacity 486", "patient_zero in Science lab"):
+    for fragment in (
+        "tiny-school",
+        "1F",
+        "2F",
+        "Science lab",
+        "Library",
+        "7 closed",
+        "1 locked",
+        "2 open",
+        "Stairwells (1)",
+        "Exits",
+        "40 (34 students, 4 teachers, 2 staff)",
+        "capacity 486",
+        "patient_zero in Science lab",
+    ):
         assert fragment in out, fragment
 
 
@@ -25,7 +40,17 @@ def test_check_without_argument_describes_hyosan_high(cli):
     result = cli("check")
     assert result.exit_code == 0, result.stderr
     assert "hyosan-high" in result.stdout
-    for room in ("Classroom 2-5", "Science lab", "Infirmary", "Broadcasting room", "Library", "Music room", "Rooftop", "Gym", "Archery hall"):
+    for room in (
+        "Classroom 2-5",
+        "Science lab",
+        "Infirmary",
+        "Broadcasting room",
+        "Library",
+        "Music room",
+        "Rooftop",
+        "Gym",
+        "Archery hall",
+    ):
         assert room in result.stdout, room
 
 
@@ -35,12 +60,38 @@ def test_scenarios_lists_every_builtin_with_its_description(cli):
     assert "hyosan-high" in result.stdout and "tiny-school" in result.stdout
 
 
-def test_run_says_simulation_is_not_there_yet_and_writes_nothing(cli, tmp_path, monkeypatch):
+def test_run_writes_the_results_folder_and_a_summary(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = cli("run", "tiny-school")
-    assert result.exit_code == 0
-    assert "not implemented yet" in result.stdout
-    assert list(tmp_path.iterdir()) == []
+    result = cli("run", "tiny-school", "--seed", "3", "--until", "20 min")
+    assert result.exit_code == 0, result.stderr
+    folder = tmp_path / "runs" / "tiny-school-seed3"
+    for name in (
+        "summary.json",
+        "timeseries.parquet",
+        "timeseries.csv",
+        "events.jsonl",
+        "people.csv",
+        "trajectories.parquet",
+        "run-info.json",
+    ):
+        assert (folder / name).is_file(), name
+    assert "first bite" in result.stdout and "results written to" in result.stdout
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["seed"] == 3 and summary["simulated_s"] == 1200.0
+
+
+def test_run_quiet_and_custom_folder(cli, tmp_path):
+    result = cli("run", "tiny-school", "--until", "00:05", "--out", tmp_path / "out", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "out" / "summary.json").is_file()
+    assert "first bite" not in result.stdout
+
+
+def test_run_refuses_a_bad_until(cli, tmp_path):
+    result = cli("run", "tiny-school", "--until", "soon", "--out", tmp_path / "x")
+    assert result.exit_code == 2
+    assert "--until: expected a duration" in result.stderr
+    assert not (tmp_path / "x").exists()
 
 
 @pytest.mark.parametrize(
@@ -48,10 +99,14 @@ def test_run_says_simulation_is_not_there_yet_and_writes_nothing(cli, tmp_path, 
     [
         ('[[world.doors]]\nfloor = "3F"\nrow = 5\ncol = 5\nstate = "open"\n', 4, "no floor named '3F'"),
         ('[[world.doors]]\nfloor = "1F"\nrow = 2\ncol = 2\nstate = "barricaded"\n', 3, "is not a door on the map"),
-        ('[[world.doors]]\nfloor = "1F"\nrow = 5\ncol = 5\nstate = "open"\nbarricade_strength = "10 min"\n', 8, "only applies to barricaded doors"),
+        (
+            '[[world.doors]]\nfloor = "1F"\nrow = 5\ncol = 5\nstate = "open"\nbarricade_strength = "10 min"\n',
+            8,
+            "only applies to barricaded doors",
+        ),
         ('[[events]]\nat = "00:10"\nkind = "phone_call"\nroom = "Libary"\n', 6, "did you mean 'Library'"),
         ('[[events]]\nat = "3 h"\nkind = "power_cut"\n', 4, "after the end of the run"),
-        ('[people]\nstudents = 5000\n', 3, "do not fit"),
+        ("[people]\nstudents = 5000\n", 3, "do not fit"),
         ('[people]\nroster = "nobody.csv"\n', 4, "roster file not found"),
     ],
 )
@@ -69,7 +124,10 @@ def test_barricaded_door_setting_is_applied(tmp_path):
     from hyosan.scenario import load_scenario
     from hyosan.world import build_building
 
-    path = write(tmp_path, 'extends = "tiny-school"\n[[world.doors]]\nfloor = "1F"\nrow = 5\ncol = 5\nstate = "barricaded"\nbarricade_strength = "10 min"\n')
+    path = write(
+        tmp_path,
+        'extends = "tiny-school"\n[[world.doors]]\nfloor = "1F"\nrow = 5\ncol = 5\nstate = "barricaded"\nbarricade_strength = "10 min"\n',
+    )
     b = build_building(load_scenario(path))
     assert b.door_state[0, 4, 4] == DoorState.BARRICADED
     assert b.barricade_strength[0, 4, 4] == pytest.approx(600.0)
@@ -101,6 +159,10 @@ def test_roster_counts_people_by_role(cli, tmp_path):
 
 def test_console_script_exits_2_without_traceback(tmp_path):
     path = write(tmp_path, 'extends = "tiny-school"\n[zombie]\nsprint_sped = 9\n')
-    proc = subprocess.run([sys.executable, "-m", "hyosan", "check", str(path)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hyosan", "check", str(path)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 2
-    assert proc.stderr.strip() == f"error: {path}:3:1: unknown key 'sprint_sped' in zombie; did you mean 'sprint_speed'?"
+    assert (
+        proc.stderr.strip() == f"error: {path}:3:1: unknown key 'sprint_sped' in zombie; did you mean 'sprint_speed'?"
+    )

@@ -31,12 +31,15 @@ GOOD_2F = """\
 
 def make_scenario(tmp_path: Path, maps: dict[str, str], extra: str = "", rooms: dict[str, str] | None = None) -> Path:
     """Write a two-floor scenario with the given map texts; `rooms` maps floor -> inline rooms table."""
-    rooms = rooms or {"1F": '{ a = { name = "Lab" }, b = { name = "Hall" } }', "2F": '{ c = { name = "Class" }, d = { name = "Library", light = false } }'}
+    rooms = rooms or {
+        "1F": '{ a = { name = "Lab" }, b = { name = "Hall" } }',
+        "2F": '{ c = { name = "Class" }, d = { name = "Library", light = false } }',
+    }
     text = 'name = "t"\n[world]\n'
     for floor, body in maps.items():
         (tmp_path / f"{floor}.txt").write_text(body, encoding="utf-8")
         text += f'[[world.floors]]\nname = "{floor}"\nmap = "{floor}.txt"\nrooms = {rooms.get(floor, "{}")}\n'
-    text += '[people]\nstudents = 10\n' + extra
+    text += "[people]\nstudents = 10\n" + extra
     path = tmp_path / "s.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -98,7 +101,14 @@ def tiled_map(rows: list[str], encoding: str = "csv") -> dict:
         "infinite": False,
         "layers": [{"type": "objectgroup", "name": "notes"}, layer],
         "tilesets": [
-            {"firstgid": 1, "name": "legend", "tiles": [{"id": i - 1, "properties": [{"name": "symbol", "type": "string", "value": ch}]} for ch, i in gid.items()]}
+            {
+                "firstgid": 1,
+                "name": "legend",
+                "tiles": [
+                    {"id": i - 1, "properties": [{"name": "symbol", "type": "string", "value": ch}]}
+                    for ch, i in gid.items()
+                ],
+            }
         ],
     }
 
@@ -133,9 +143,23 @@ MAP_MISTAKES = [
     (GOOD_1F.replace("#a...#", "#a.z.#"), GOOD_2F, "room label 'z' is not declared", "1F.txt", 2, 4),
     (GOOD_1F.replace("##########", "#####+####", 1), GOOD_2F, "door is not between", "1F.txt", 1, 6),
     (GOOD_1F.replace("#....+...>", "#........>"), GOOD_2F, "are in the same open space", "1F.txt", 2, 7),
-    (GOOD_1F, GOOD_2F.replace("#1...", "#2..."), "stairs 1 link nowhere; put a '1' on the same stairwell of floor '2F'", "1F.txt", 4, 2),
+    (
+        GOOD_1F,
+        GOOD_2F.replace("#1...", "#2..."),
+        "stairs 1 link nowhere; put a '1' on the same stairwell of floor '2F'",
+        "1F.txt",
+        4,
+        2,
+    ),
     (GOOD_1F.replace(">", "#"), GOOD_2F, "no exit", "1F.txt", None, None),
-    (GOOD_1F.replace("a", "."), GOOD_2F, "room 'a' (Lab) is declared but its label does not appear", "1F.txt", None, None),
+    (
+        GOOD_1F.replace("a", "."),
+        GOOD_2F,
+        "room 'a' (Lab) is declared but its label does not appear",
+        "1F.txt",
+        None,
+        None,
+    ),
 ]
 
 
@@ -159,7 +183,10 @@ def test_missing_map_file_points_at_the_scenario_line(tmp_path, cli):
 
 
 def test_duplicate_room_names_are_refused(tmp_path, cli):
-    rooms = {"1F": '{ a = { name = "Lab" }, b = { name = "Hall" } }', "2F": '{ c = { name = "Lab" }, d = { name = "Library" } }'}
+    rooms = {
+        "1F": '{ a = { name = "Lab" }, b = { name = "Hall" } }',
+        "2F": '{ c = { name = "Lab" }, d = { name = "Library" } }',
+    }
     result = cli("check", make_scenario(tmp_path, {"1F": GOOD_1F, "2F": GOOD_2F}, rooms=rooms))
     assert result.exit_code == 2 and "room name 'Lab' is used twice" in result.stderr
 

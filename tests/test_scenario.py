@@ -77,7 +77,12 @@ def test_content_hash_depends_on_content_not_on_where_files_live(tmp_path):
 @pytest.mark.parametrize(
     ("text", "line", "col", "fragment"),
     [
-        ('name = "x"\n[world]\n[[world.floors]]\nname = "1F"\nmap = "m.txt"\nlayr = "a"\n', 6, 1, "did you mean 'layer'"),
+        (
+            'name = "x"\n[world]\n[[world.floors]]\nname = "1F"\nmap = "m.txt"\nlayr = "a"\n',
+            6,
+            1,
+            "did you mean 'layer'",
+        ),
         ('extends = "tiny-school"\n[zombie]\nsprint_sped = 7\n', 3, 1, "did you mean 'sprint_speed'"),
         ('extends = "tiny-school"\n[zombie]\nflavour = 7\n', 3, 1, "expected one of:"),
         ('extends = "tiny-school"\n[zombie]\nsprint_speed = "8 kg"\n', 3, 1, "expected a speed"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,9 +12,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from hyosan.classic.cli import app as classic_app
-from hyosan.errors import HyosanError
+from hyosan.errors import HyosanError, UserInputError
 
 if TYPE_CHECKING:  # imported lazily at run time so `hyosan --help` stays fast
+    from hyosan.results import Results
+    from hyosan.school import ProgressInfo, SchoolSim
     from hyosan.world import WorldDescription
 
 app = typer.Typer(
@@ -29,9 +32,7 @@ err_console = Console(stderr=True)
 
 ScenarioArg = Annotated[
     str | None,
-    typer.Argument(
-        help="Built-in scenario name or TOML file (default: hyosan-high).", show_default=False
-    ),
+    typer.Argument(help="Built-in scenario name or TOML file (default: hyosan-high).", show_default=False),
 ]
 
 
@@ -41,9 +42,7 @@ def main() -> None:
         app()
     except HyosanError as exc:
         # soft_wrap: a long `file:line:col: message` must stay on one line for editors and grep.
-        err_console.print(
-            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
-        )
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
 
 
@@ -69,20 +68,97 @@ def check(scenario: ScenarioArg = None) -> None:
 @app.command()
 def run(
     scenario: ScenarioArg = None,
-    seed: Annotated[
-        int | None, typer.Option(help="Seed of the run (default: the scenario's run.seed).")
-    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the run (default: the scenario's run.seed).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Results folder (default: runs/<scenario>-seed<N>).")] = None,
+    until: Annotated[str | None, typer.Option(help="Stop early at this simulated time, e.g. 01:30 or 45 min.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
-    """Simulate a scenario. (The agent-based school model is being built: for now this validates and describes.)"""
-    description = _load_and_describe(scenario)
-    _print_description(description)
-    console.print(
-        "\n[yellow]The school simulation is not implemented yet[/] (tracked as the school-model issue): "
-        "this run validated the scenario and described its world; no results were written."
-    )
+    """Simulate a scenario and write its results folder."""
+    from hyosan.scenario import load_scenario
+    from hyosan.school import SchoolSim
+    from hyosan.units import parse_quantity
+
+    loaded = load_scenario(scenario)
+    until_s = None
+    if until is not None:
+        try:
+            until_s = parse_quantity(until, "duration")
+        except ValueError as exc:
+            raise UserInputError(f"--until: {exc}") from None
+    sim = SchoolSim(loaded, seed)
+    folder = out or Path("runs") / f"{loaded.name}-seed{sim.seed}"
+    try:
+        results = _run_with_progress(sim, until_s, quiet)
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted at simulated {sim.t:.0f} s; nothing was written to {folder}")
+        raise typer.Exit(130) from None
+    results.save(folder)
+    if not quiet:
+        _print_summary(results.summary)
+    console.print(f"results written to [bold]{escape(str(folder))}[/]")
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _run_with_progress(sim: SchoolSim, until_s: float | None, quiet: bool) -> Results:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from hyosan.units import format_duration
+
+    if quiet:
+        return sim.run(until=until_s)
+    end = min(until_s, sim.scenario.run.duration) if until_s is not None else sim.scenario.run.duration
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[clock]}"),
+        TextColumn("people {task.fields[people]:>5}"),
+        TextColumn("zombies {task.fields[zombies]:>5}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(sim.scenario.name, total=end, clock="0:00:00", people=len(sim.state), zombies=0)
+
+        def show(info: ProgressInfo) -> None:
+            bar.update(
+                task,
+                completed=info.time_s,
+                clock=format_duration(info.time_s),
+                people=info.people,
+                zombies=info.zombies,
+            )
+
+        results = sim.run(until=until_s, progress=show)
+        bar.update(task, completed=end)
+    return results
+
+
+def _print_summary(summary: dict) -> None:
+    from hyosan.units import format_duration
+
+    def when(key: str) -> str:
+        value = summary.get(key)
+        return "—" if value is None else format_duration(value)
+
+    table = Table(
+        title=f"{summary['scenario']} · seed {summary['seed']}",
+        box=None,
+        show_header=False,
+        title_justify="left",
+    )
+    table.add_column(style="bold")
+    table.add_column()
+    for state, count in summary["counts"].items():
+        table.add_row(state, f"{count:,}")
+    table.add_row("first bite", when("first_bite_s"))
+    table.add_row("school fell (half bitten)", when("school_fell_s"))
+    table.add_row("last survivor", when("last_survivor_s"))
+    table.add_row("rescue", when("rescue_s"))
+    table.add_row("simulated", f"{summary['simulated']} ({summary['ended']})")
+    named = summary.get("survivors_by_name") or []
+    table.add_row("named survivors", escape(", ".join(named)) if named else "—")
+    console.print(table)
 
 
 def _load_and_describe(source: str | None) -> WorldDescription:
@@ -96,9 +172,7 @@ def _print_description(d: WorldDescription) -> None:
     from hyosan.units import format_duration
 
     console.print(f"[bold]{escape(d.scenario)}[/] — {escape(d.description)}")
-    floors = Table(
-        "floor", "size (m)", "walkable m²", "rooms", title="Floors", title_justify="left", box=None
-    )
+    floors = Table("floor", "size (m)", "walkable m²", "rooms", title="Floors", title_justify="left", box=None)
     area = d.tile_m**2
     for name, rows, cols, walkable in d.floors:
         n_rooms = sum(1 for r in d.rooms if r[1] == name)
@@ -114,14 +188,11 @@ def _print_description(d: WorldDescription) -> None:
     doors = ", ".join(f"{n} {state}" for state, n in sorted(d.doors.items()))
     console.print(f"[bold]Doors[/] ({sum(d.doors.values())}): {doors}")
     wells = "; ".join(
-        f"{sid}: {'-'.join([fl[0], fl[-1]]) if len(fl) > 1 else fl[0]}"
-        for sid, fl in d.stairwells.items()
+        f"{sid}: {'-'.join([fl[0], fl[-1]]) if len(fl) > 1 else fl[0]}" for sid, fl in d.stairwells.items()
     )
     console.print(f"[bold]Stairwells[/] ({len(d.stairwells)}): {escape(wells)}")
     console.print(f"[bold]Exits[/]: {d.exits} tiles")
-    people = ", ".join(
-        f"{n:,} {role}{'s' if n != 1 and role != 'staff' else ''}" for role, n in d.people.items()
-    )
+    people = ", ".join(f"{n:,} {role}{'s' if n != 1 and role != 'staff' else ''}" for role, n in d.people.items())
     total = sum(d.people.values())
     console.print(f"[bold]People[/]: {total:,} ({people}); capacity {d.capacity:,}")
     if d.events:
@@ -129,8 +200,7 @@ def _print_description(d: WorldDescription) -> None:
             "[bold]Events[/]: "
             + escape(
                 "; ".join(
-                    f"{format_duration(at)} {kind}{' in ' + where if where else ''}"
-                    for at, kind, where in d.events
+                    f"{format_duration(at)} {kind}{' in ' + where if where else ''}" for at, kind, where in d.events
                 )
             )
         )

@@ -30,16 +30,11 @@ class RandomStreams:
         stream = self._streams.get(name)
         if stream is None:
             key = zlib.crc32(name.encode("utf-8"))
-            stream = np.random.Generator(
-                np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(key,)))
-            )
+            stream = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(key,))))
             self._streams[name] = stream
         return stream
 
     def seed_for(self, name: str) -> int:
         """A 63-bit integer seed for a named stream, for code that cannot take a Generator (Numba kernels)."""
         key = zlib.crc32(name.encode("utf-8"))
-        return int(
-            np.random.SeedSequence(self.seed, spawn_key=(key,)).generate_state(1, np.uint64)[0]
-            >> np.uint64(1)
-        )
+        return int(np.random.SeedSequence(self.seed, spawn_key=(key,)).generate_state(1, np.uint64)[0] >> np.uint64(1))

@@ -37,6 +37,7 @@ from hyosan.units import Duration, Length, Level, Speed
 __all__ = [
     "MAX_PEOPLE",
     "DoorSetting",
+    "Doors",
     "Event",
     "Floor",
     "Infection",
@@ -83,11 +84,12 @@ class Run(_Section):
         le=365 * 86400,
         description="How long to simulate (s); LORE: several days.",
     )
-    record_every: Duration = Field(
-        60.0, gt=0, description="Time between rows of the time series (s)."
-    )
-    start_clock: str = Field(
-        "08:30", description="Wall-clock time of day at the start, HH:MM, for reports."
+    record_every: Duration = Field(60.0, gt=0, description="Time between rows of the time series (s).")
+    start_clock: str = Field("08:30", description="Wall-clock time of day at the start, HH:MM, for reports.")
+    trajectory_every: Duration = Field(
+        10.0,
+        gt=0,
+        description="Time between position snapshots for the replay (s); only changes are stored.",
     )
 
     @field_validator("start_clock")
@@ -109,15 +111,9 @@ class Floor(_Section):
     """One floor of the building; floors are listed bottom to top."""
 
     name: str = Field(min_length=1, description="Short name of the floor, e.g. 1F.")
-    map: Path = Field(
-        description="Floor-plan file: plain text, or Tiled JSON (.tmj); relative to the scenario file."
-    )
-    layer: str | None = Field(
-        None, description="Tiled maps: name of the tile layer to read (default: the first)."
-    )
-    rooms: dict[str, RoomSetting] = Field(
-        default_factory=dict, description="Room labels on this floor's map."
-    )
+    map: Path = Field(description="Floor-plan file: plain text, or Tiled JSON (.tmj); relative to the scenario file.")
+    layer: str | None = Field(None, description="Tiled maps: name of the tile layer to read (default: the first).")
+    rooms: dict[str, RoomSetting] = Field(default_factory=dict, description="Room labels on this floor's map.")
 
     @field_validator("rooms")
     @classmethod
@@ -152,9 +148,7 @@ class World(_Section):
         le=6,
         description="People per square metre when counting the building's capacity.",
     )
-    corridor_light: bool = Field(
-        True, description="Lights on at the start in unlabelled corridors."
-    )
+    corridor_light: bool = Field(True, description="Lights on at the start in unlabelled corridors.")
     floors: list[Floor] = Field(min_length=1, max_length=200, description="Floors, bottom to top.")
     doors: list[DoorSetting] = Field(
         default_factory=list,
@@ -174,19 +168,17 @@ class People(_Section):
         description="CSV file of named people (columns name, role, ...); relative to the scenario file.",
     )
     walk_speed: Speed = Field(1.4, gt=0, le=15, description="Walking speed (m/s).")
-    sprint_speed: Speed = Field(
-        5.5, gt=0, le=15, description="Sprinting speed of a fit student (m/s)."
+    sprint_speed: Speed = Field(5.5, gt=0, le=15, description="Sprinting speed of a fit student (m/s).")
+    sprint_stamina: Duration = Field(40.0, gt=0, description="How long a person can sprint before slowing (s).")
+    sight_range_lit: Length = Field(30.0, gt=0, description="How far a person sees in a lit room (m).")
+    sight_range_dark: Length = Field(4.0, ge=0, description="How far a person sees in the dark (m).")
+    hearing_threshold: Level = Field(
+        45.0, description="Quietest sound that alarms a person: a scream or a bang, not distant talk (dB)."
     )
-    sprint_stamina: Duration = Field(
-        40.0, gt=0, description="How long a person can sprint before slowing (s)."
+    chatter_level: Level = Field(
+        50.0,
+        description="Level of one calm person talking, at 1 m (dB); voices in a room add up, and zombies hear them.",
     )
-    sight_range_lit: Length = Field(
-        30.0, gt=0, description="How far a person sees in a lit room (m)."
-    )
-    sight_range_dark: Length = Field(
-        4.0, ge=0, description="How far a person sees in the dark (m)."
-    )
-    hearing_threshold: Level = Field(25.0, description="Quietest sound a person notices (dB).")
 
     @property
     def total(self) -> int:
@@ -196,27 +188,33 @@ class People(_Section):
 class Zombie(_Section):
     """How the infected hunt (LORE: fast, relentless, immune to pain, drawn by sound, poor sight in the dark)."""
 
-    walk_speed: Speed = Field(
-        1.0, gt=0, le=15, description="Speed when wandering with no target (m/s)."
-    )
-    sprint_speed: Speed = Field(
-        7.0, gt=0, le=15, description="Speed when chasing (m/s); faster than a student."
-    )
-    sight_range_lit: Length = Field(
-        25.0, gt=0, description="How far a zombie sees in the light (m)."
-    )
-    sight_range_dark: Length = Field(
-        2.0, ge=0, description="How far a zombie sees in the dark (m)."
-    )
+    walk_speed: Speed = Field(1.0, gt=0, le=15, description="Speed when wandering with no target (m/s).")
+    sprint_speed: Speed = Field(7.0, gt=0, le=15, description="Speed when chasing (m/s); faster than a student.")
+    sight_range_lit: Length = Field(25.0, gt=0, description="How far a zombie sees in the light (m).")
+    sight_range_dark: Length = Field(2.0, ge=0, description="How far a zombie sees in the dark (m).")
     hearing_threshold: Level = Field(20.0, description="Quietest sound a zombie turns toward (dB).")
-    bite_chance: Probability = Field(
-        0.6, description="Chance that a zombie in contact bites in one second."
-    )
+    bite_chance: Probability = Field(0.6, description="Chance that a zombie in contact bites in one second.")
     stop_chance_per_blow: Probability = Field(
-        0.1, description="Chance that one blow stops a zombie for good; injury never slows it."
+        0.03,
+        description="Chance that one second of blows from an average person stops a zombie for good; injury never slows it.",
     )
-    door_break_time: Duration = Field(
-        90.0, gt=0, description="Time one zombie needs to break a closed door (s)."
+    door_break_time: Duration = Field(90.0, gt=0, description="Time one zombie needs to break a closed door (s).")
+
+
+class Doors(_Section):
+    """How people use doors and how long barricades hold."""
+
+    close_time: Duration = Field(3.0, ge=0, description="Time for a person to close a door (s).")
+    open_time: Duration = Field(2.0, ge=0, description="Time for a person to open a closed door and pass (s).")
+    barricade_time: Duration = Field(
+        60.0,
+        ge=0,
+        description="Time for people hiding in a room to barricade its closed doors (s).",
+    )
+    barricade_strength: Duration = Field(
+        600.0,
+        ge=0,
+        description="Strength of a barricade: time one zombie needs to break it (s); several zombies add force.",
     )
 
 
@@ -227,31 +225,21 @@ class TurnDelay(_Section):
         "lognormal", description="Shape of the distribution."
     )
     median: Duration = Field(180.0, gt=0, description="Median time to turn (s).")
-    p90: Duration = Field(
-        3600.0, gt=0, description="90th percentile (s), lognormal only: 10% take longer than this."
-    )
+    p90: Duration = Field(3600.0, gt=0, description="90th percentile (s), lognormal only: 10% take longer than this.")
 
     @model_validator(mode="after")
     def _order(self) -> TurnDelay:
         if self.distribution == "lognormal" and self.p90 <= self.median:
-            raise ValueError(
-                f"p90 ({self.p90:g} s) must be longer than the median ({self.median:g} s)"
-            )
+            raise ValueError(f"p90 ({self.p90:g} s) must be longer than the median ({self.median:g} s)")
         return self
 
 
 class Infection(_Section):
     """What a bite does."""
 
-    turn_delay: TurnDelay = Field(
-        default_factory=TurnDelay, description="Delay from bite to turning."
-    )
-    hambie_fraction: Probability = Field(
-        0.02, description="Share of the bitten who never fully turn (hambies)."
-    )
-    hide_bite_chance: Probability = Field(
-        0.3, description="Chance that a bitten person hides the bite."
-    )
+    turn_delay: TurnDelay = Field(default_factory=TurnDelay, description="Delay from bite to turning.")
+    hambie_fraction: Probability = Field(0.02, description="Share of the bitten who never fully turn (hambies).")
+    hide_bite_chance: Probability = Field(0.3, description="Chance that a bitten person hides the bite.")
 
 
 EventKind = Literal[
@@ -275,16 +263,13 @@ class Event(_Section):
     at: Duration = Field(ge=0, description="Time since the start (s, or HH:MM).")
     kind: EventKind = Field(description="What happens.")
     room: str | None = Field(None, description="Where: a room name (patient zero, rescue, noises).")
-    taken_to: str | None = Field(
-        None, description="patient_zero: the room where they are taken and turn."
-    )
-    turn_after: Duration | None = Field(
-        None, gt=0, description="patient_zero: time until they turn (s)."
-    )
+    taken_to: str | None = Field(None, description="patient_zero: the room where they are taken and turn.")
+    turn_after: Duration | None = Field(None, gt=0, description="patient_zero: time until they turn (s).")
     count: int = Field(1, ge=1, le=MAX_PEOPLE, description="patient_zero: how many are bitten.")
     loudness: Level | None = Field(None, description="Noises: sound level at the source (dB).")
-    lasts: Duration | None = Field(
-        None, gt=0, description="How long it lasts (s): a rescue waits, a noise sounds."
+    lasts: Duration | None = Field(None, gt=0, description="How long it lasts (s): a rescue waits, a noise sounds.")
+    alarm: bool = Field(
+        False, description="Noises: does it alarm the people who hear it (they hide), or only draw zombies?"
     )
     note: str = Field("", description="Free text shown in reports.")
 
@@ -304,13 +289,12 @@ class Scenario(_Section):
 
     name: str = Field(min_length=1, description="Short name, used for results folders.")
     description: str = Field("", description="One line shown by `hyosan scenarios`.")
-    extends: str | None = Field(
-        None, description="Built-in scenario name or file this one starts from."
-    )
+    extends: str | None = Field(None, description="Built-in scenario name or file this one starts from.")
     run: Run = Field(default_factory=Run)
     world: World
     people: People = Field(default_factory=People)
     zombie: Zombie = Field(default_factory=Zombie)
+    doors: Doors = Field(default_factory=Doors)
     infection: Infection = Field(default_factory=Infection)
     events: list[Event] = Field(default_factory=list)
 
@@ -406,9 +390,7 @@ def _load_chain(path: Path, chain: list[tuple[Path, str]]) -> dict[str, Any]:
         raise UserInputError(f"scenarios extend each other in a loop: {names} -> {path}", path)
     size = path.stat().st_size
     if size > MAX_SCENARIO_BYTES:
-        raise UserInputError(
-            f"scenario file is {size:,} bytes; a scenario is a few kB of settings", path
-        )
+        raise UserInputError(f"scenario file is {size:,} bytes; a scenario is a few kB of settings", path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -428,9 +410,7 @@ def _load_chain(path: Path, chain: list[tuple[Path, str]]) -> dict[str, Any]:
         return data
     if not isinstance(parent, str):
         line_col = _locate(text, ("extends",), exact=True) or (None, None)
-        raise UserInputError(
-            "extends must be a scenario name or a file path (a string)", path, *line_col
-        )
+        raise UserInputError("extends must be a scenario name or a file path (a string)", path, *line_col)
     try:
         parent_path = _resolve_source(parent, path)
     except UserInputError as exc:
@@ -471,9 +451,7 @@ def _validation_error(exc: ValidationError, chain: list[tuple[Path, str]]) -> Us
     loc = tuple(first["loc"])
     message = _describe(first)
     if len(errors) > 1:
-        message += (
-            f" ({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} after this one)"
-        )
+        message += f" ({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} after this one)"
     for exact in (True, False):
         for path, text in chain:
             found = _locate(text, loc, exact=exact)
@@ -500,8 +478,7 @@ def _describe(error: dict[str, Any]) -> str:
     msg = msg.removeprefix("Value error, ")
     got = error.get("input")
     if (
-        kind
-        in {"literal_error", "greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+        kind in {"literal_error", "greater_than", "greater_than_equal", "less_than", "less_than_equal"}
         or kind.endswith("_type")
         or kind.endswith("_parsing")
     ):
@@ -522,10 +499,7 @@ def _fields_at(loc: tuple[Any, ...]) -> set[str]:
     for part in loc:
         if isinstance(part, int):
             continue
-        if (
-            not (isinstance(model, type) and issubclass(model, BaseModel))
-            or part not in model.model_fields
-        ):
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
             if isinstance(model, type) and issubclass(model, BaseModel):
                 return set(model.model_fields)
             return set()
@@ -547,9 +521,7 @@ def _inner_model(annotation: Any) -> Any:
 
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(
-    r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*="
-)
+_KEY = re.compile(r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
 
 
 def _split_key(key: str) -> list[str]:

@@ -116,8 +116,7 @@ def describe_world(scenario: Scenario, building: Building | None = None) -> Worl
         )
     walkable = building.walkable
     floors = [
-        (name, *_floor_extent(building.tiles[f]), int(walkable[f].sum()))
-        for f, name in enumerate(building.floor_names)
+        (name, *_floor_extent(building.tiles[f]), int(walkable[f].sum())) for f, name in enumerate(building.floor_names)
     ]
     rooms = [(r.name, building.floor_names[r.floor], r.area_tiles, r.light) for r in building.rooms]
     door_tiles = building.tiles == Tile.DOOR
@@ -175,9 +174,7 @@ def _apply_doors(scenario: Scenario, building: Building) -> None:
         building.door_state[f, y, x] = _DOOR_STATES[door.state]
         if door.state == "barricaded":
             strength = (
-                door.barricade_strength
-                if door.barricade_strength is not None
-                else 4 * scenario.zombie.door_break_time
+                door.barricade_strength if door.barricade_strength is not None else 4 * scenario.zombie.door_break_time
             )
             building.barricade_strength[f, y, x] = strength
         elif door.barricade_strength is not None:
@@ -200,9 +197,7 @@ def _check_events(scenario: Scenario, building: Building) -> None:
 
                 hint = difflib.get_close_matches(value, names, n=1)
                 did = f"; did you mean {hint[0]!r}?" if hint else ""
-                raise scenario.error(
-                    f"events[{i}].{key}: no room named {value!r}{did}", "events", i, key
-                )
+                raise scenario.error(f"events[{i}].{key}: no room named {value!r}{did}", "events", i, key)
         if event.at > scenario.run.duration:
             raise scenario.error(
                 f"events[{i}] happens at {event.at:g} s, after the end of the run ({scenario.run.duration:g} s)",
@@ -217,9 +212,7 @@ def _roster_roles(scenario: Scenario, path: Path) -> Counter[str]:
         raise scenario.error(f"roster file not found: {path}", "people", "roster")
     size = path.stat().st_size
     if size > MAX_ROSTER_BYTES:
-        raise UserInputError(
-            f"roster is {size:,} bytes; more than the {MAX_ROSTER_BYTES:,} hyosan reads", path
-        )
+        raise UserInputError(f"roster is {size:,} bytes; more than the {MAX_ROSTER_BYTES:,} hyosan reads", path)
     roles: Counter[str] = Counter()
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
@@ -245,7 +238,5 @@ def _roster_roles(scenario: Scenario, path: Path) -> Counter[str]:
                 raise UserInputError("empty name", path, reader.line_num, header.index("name") + 1)
             roles[role] += 1
             if sum(roles.values()) > MAX_PEOPLE:
-                raise UserInputError(
-                    f"roster has more than {MAX_PEOPLE:,} people", path, reader.line_num
-                )
+                raise UserInputError(f"roster has more than {MAX_PEOPLE:,} people", path, reader.line_num)
     return roles

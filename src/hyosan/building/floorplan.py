@@ -230,9 +230,7 @@ def building_from_text(
             floor_name, text, rooms = item
         if rooms is None:  # declare every letter on the map as a room named after it
             rooms = {
-                ch: RoomSpec(f"{floor_name} room {ch}")
-                for ch in sorted(set(text))
-                if ch.isalpha() and ch.isascii()
+                ch: RoomSpec(f"{floor_name} room {ch}") for ch in sorted(set(text)) if ch.isalpha() and ch.isascii()
             }
         spec = FloorSpec(floor_name, Path(f"<{floor_name}>"), rooms)
         lines = text.strip("\n").splitlines()
@@ -263,8 +261,7 @@ def _read_text(path: Path, spec: FloorSpec) -> FloorPlan:
     for y, line in enumerate(lines):
         if "\t" in line:
             raise UserInputError(
-                f"floor {spec.name!r}: tab character in map; use spaces (void) or walls so columns "
-                "line up",
+                f"floor {spec.name!r}: tab character in map; use spaces (void) or walls so columns line up",
                 path,
                 y + 1,
                 line.index("\t") + 1,
@@ -287,9 +284,7 @@ def _read_tiled(path: Path, spec: FloorSpec) -> FloorPlan:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         col = getattr(exc, "colno", None)
-        raise UserInputError(
-            f"floor {spec.name!r}: not valid Tiled JSON: {exc}", path, line, col
-        ) from None
+        raise UserInputError(f"floor {spec.name!r}: not valid Tiled JSON: {exc}", path, line, col) from None
     if not isinstance(doc, dict) or doc.get("type", "map") != "map":
         raise UserInputError(f"floor {spec.name!r}: expected a Tiled map object", path)
     if doc.get("orientation", "orthogonal") != "orthogonal":
@@ -302,13 +297,10 @@ def _read_tiled(path: Path, spec: FloorSpec) -> FloorPlan:
         raise UserInputError(f"floor {spec.name!r}: infinite Tiled maps are not supported", path)
     width, height = doc.get("width"), doc.get("height")
     if not isinstance(width, int) or not isinstance(height, int) or width <= 0 or height <= 0:
-        raise UserInputError(
-            f"floor {spec.name!r}: Tiled map needs positive integer width and height", path
-        )
+        raise UserInputError(f"floor {spec.name!r}: Tiled map needs positive integer width and height", path)
     if width * height > MAX_TILES:
         raise UserInputError(
-            f"floor {spec.name!r}: Tiled map is {width} x {height} tiles, more than the "
-            f"{MAX_TILES:,} hyosan allows",
+            f"floor {spec.name!r}: Tiled map is {width} x {height} tiles, more than the {MAX_TILES:,} hyosan allows",
             path,
         )
     symbols = _tiled_symbols(doc, path, spec)
@@ -316,9 +308,7 @@ def _read_tiled(path: Path, spec: FloorSpec) -> FloorPlan:
     if spec.layer is not None:
         layers = [la for la in layers if la.get("name") == spec.layer]
         if not layers:
-            names = [
-                la.get("name") for la in doc.get("layers", []) if la.get("type") == "tilelayer"
-            ]
+            names = [la.get("name") for la in doc.get("layers", []) if la.get("type") == "tilelayer"]
             raise UserInputError(
                 f"floor {spec.name!r}: no tile layer named {spec.layer!r} (tile layers: {names})",
                 path,
@@ -394,8 +384,7 @@ def _tiled_layer_gids(layer: dict, n: int, path: Path, spec: FloorSpec) -> list[
     if not isinstance(gids, list) or len(gids) != n:
         got = len(gids) if isinstance(gids, list) else type(gids).__name__
         raise UserInputError(
-            f"floor {spec.name!r}: tile layer {layer.get('name')!r} has {got} tiles; expected "
-            f"width x height = {n}",
+            f"floor {spec.name!r}: tile layer {layer.get('name')!r} has {got} tiles; expected width x height = {n}",
             path,
         )
     return [int(g) for g in gids]
@@ -547,9 +536,7 @@ def _check_reachable(building: Building, plans: Sequence[FloorPlan]) -> None:
     """Every room must connect to an exit when every door can be opened (or broken)."""
     exits = building.exits
     if exits.size == 0:
-        raise UserInputError(
-            "the building has no exit: put at least one '>' on a floor plan", plans[0].file
-        )
+        raise UserInputError("the building has no exit: put at least one '>' on a floor plan", plans[0].file)
     passable = np.isin(building.tiles, (Tile.FLOOR, Tile.STAIRS, Tile.EXIT, Tile.DOOR)).ravel()
     n = passable.size
     idx = np.arange(n).reshape(building.shape)

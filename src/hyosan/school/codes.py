@@ -1,0 +1,93 @@
+"""Codes shared by the school kernels and Python: agent states, intents, event kinds, parameter slots."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["EventKind", "Intent", "Param", "State"]
+
+
+class State(IntEnum):
+    """What a person is now. Legal changes only: healthy -> bitten -> zombie or hambie; zombie -> dead."""
+
+    HEALTHY = 0
+    BITTEN = 1
+    ZOMBIE = 2
+    HAMBIE = 3
+    DEAD = 4  # a zombie stopped for good
+    ESCAPED = 5  # left the building through an exit before the army sealed it
+    RESCUED = 6  # taken away by a rescue
+
+
+class Intent(IntEnum):
+    """What an agent is trying to do this tick."""
+
+    CALM = 0  # stays where they are (in class, in the staff room)
+    FLEE = 1  # runs from a zombie it saw, toward safety
+    HIDE = 2  # in a room with the doors shut, quiet
+    GOTO = 3  # walks to a place: patient zero to the infirmary, everyone to the rescue
+    CHASE = 4  # zombie: runs at a person it saw, or where it last saw one
+    HUNT = 5  # zombie: walks toward a sound it heard
+    WANDER = 6  # zombie: nothing seen or heard
+    IDLE = 7  # zombie: nothing for a while; stands still and only looks and listens now and then
+
+
+class EventKind(IntEnum):
+    """Kinds of events the kernel logs; world events are logged by Python with kinds >= 100."""
+
+    BITE = 1
+    TURN = 2
+    HAMBIE = 3
+    KILL = 4  # a person stops a zombie
+    DOOR_OPEN = 5
+    DOOR_CLOSE = 6
+    BARRICADE = 7
+    BREACH = 8  # zombies break a closed or barricaded door
+    ESCAPE = 9
+    RESCUE = 10
+    PATIENT_ZERO = 100
+    SEAL = 101
+    POWER_CUT = 102
+    POWER_ON = 103
+    RESCUE_ARRIVES = 104
+    RESCUE_LEAVES = 105
+    ANNOUNCEMENT = 106
+    PHONE_CALL = 107
+    OPEN_EXITS = 108
+    CLOSE_EXITS = 109
+
+
+class Param(IntEnum):
+    """Slots of the float64 parameter vector handed to the kernel (all SI units)."""
+
+    TICK_S = 0
+    TILE_M = 1
+    STAIRS_COST_M = 2
+    PERSON_SIGHT_LIT = 3
+    PERSON_SIGHT_DARK = 4
+    ZOMBIE_SIGHT_LIT = 5
+    ZOMBIE_SIGHT_DARK = 6
+    ZOMBIE_WALK = 7
+    ZOMBIE_SPRINT = 8
+    ZOMBIE_HEARING_DB = 9
+    BITE_CHANCE_PER_S = 10
+    STOP_CHANCE_PER_BLOW = 11
+    DOOR_BREAK_S = 12
+    CLOSE_TIME_S = 13
+    OPEN_TIME_S = 14
+    BARRICADE_TIME_S = 15
+    BARRICADE_STRENGTH_S = 16
+    HAMBIE_FRACTION = 17
+    TURN_MEDIAN_S = 18
+    TURN_SIGMA = 19  # lognormal shape; 0 = fixed; -1 = exponential
+    RECORD_EVERY_S = 20
+    TRAJECTORY_EVERY_S = 21
+    EXITS_OPEN = 22  # 1.0 while people may leave through exits
+    MAX_PER_TILE = 23
+    FLEE_MEMORY_S = 24
+    SCREAM_DB = 25
+    RESCUE_ROOM = 26  # room index while a rescue waits, else -1
+    CHATTER_DB = 27  # one calm person talking, at 1 m
+    PERSON_HEARING_DB = 28
+    IDLE_AFTER_S = 29  # a wandering zombie with nothing to chase goes idle after this long
+    N = 30

@@ -1,0 +1,826 @@
+"""The compiled tick loop of the school model: progress, sense, decide, move, contact, record.
+
+One call advances the whole school by many ticks; Python only orchestrates world events, sounds and
+navigation fields between calls. Every agent is a row of the state arrays (structure of arrays);
+nothing is allocated per tick: the tile index (who stands where) is rebuilt in place.
+
+Zombies are drawn by *lures*, rows of one float32 array over all tiles where higher means closer to
+the source: the first rows are sounds (level in dB, from `hyosan.building.senses.sound_levels`), the
+others are rooms (minus the walking distance to the room, for the chatter of calm people in it).
+A hunting zombie climbs its lure tile by tile, which leads it along corridors, up stairs and to the
+doors it must break; a chasing zombie runs straight at the person it sees.
+
+Randomness: each subsystem (movement, contact, infection) has its own xoshiro256** state
+(4 x uint64) seeded from the run's named streams, so the kernel is deterministic for a given seed,
+independent of other simulations in the same process, and checkpointable (the states are arrays).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from hyosan.building.senses import _line_of_sight as line_of_sight_flat
+from hyosan.school.codes import EventKind, Intent, Param, State
+
+__all__ = [
+    "N_STATES",
+    "STOP_EVENTS_FULL",
+    "STOP_NOBODY_LEFT",
+    "STOP_TIME",
+    "STOP_TRAJECTORY_FULL",
+    "advance",
+    "seed_rng",
+]
+
+# Plain ints for Numba (IntEnum members would be globals it has to box).
+HEALTHY, BITTEN, ZOMBIE, HAMBIE, DEAD, ESCAPED, RESCUED = (int(s) for s in State)
+CALM, FLEE, HIDE, GOTO, CHASE, HUNT, WANDER, IDLE = (int(i) for i in Intent)
+EV_BITE, EV_TURN, EV_HAMBIE, EV_KILL = (
+    int(k) for k in (EventKind.BITE, EventKind.TURN, EventKind.HAMBIE, EventKind.KILL)
+)
+EV_OPEN, EV_CLOSE, EV_BARRICADE, EV_BREACH = (
+    int(k) for k in (EventKind.DOOR_OPEN, EventKind.DOOR_CLOSE, EventKind.BARRICADE, EventKind.BREACH)
+)
+EV_ESCAPE, EV_RESCUE = int(EventKind.ESCAPE), int(EventKind.RESCUE)
+T_VOID, T_WALL, T_FLOOR, T_DOOR, T_WINDOW, T_STAIRS, T_EXIT = 0, 1, 2, 3, 4, 5, 6
+D_OPEN, D_CLOSED, D_LOCKED, D_BARRICADED, D_BROKEN = 0, 1, 2, 3, 4
+N_STATES = 7
+EV_COLUMNS = ("kind", "a", "b", "f", "y", "x")  # int columns of the event buffer, beside its times
+
+# Why the kernel stopped.
+STOP_TIME, STOP_EVENTS_FULL, STOP_TRAJECTORY_FULL, STOP_NOBODY_LEFT = 0, 1, 2, 3
+
+_DY = np.array([-1, 1, 0, 0, -1, -1, 1, 1], dtype=np.int64)
+_DX = np.array([0, 0, -1, 1, -1, 1, -1, 1], dtype=np.int64)
+_SQRT2 = math.sqrt(2.0)
+CELL = 8  # side of a sensing cell in tiles: who is near whom is looked up cell by cell
+GAVE_UP = -2  # `hunt` of a zombie that could not reach whom it saw; it ignores sight for a while
+_GIVE_UP_S = 20.0
+
+
+def seed_rng(seed: int) -> np.ndarray:
+    """A xoshiro256** state from a 63-bit seed (SplitMix64 expansion, as its authors recommend)."""
+    state = np.empty(4, dtype=np.uint64)
+    z = seed & 0xFFFFFFFFFFFFFFFF
+    for i in range(4):
+        z = (z + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+        x = z
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+        state[i] = x ^ (x >> 31)
+    return state
+
+
+@nb.njit(cache=True)
+def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, n_ev, scratch):
+    """Advance the school from `t_now` toward `t_stop`; returns (time reached, why it stopped).
+
+    Arguments are tuples of arrays (see `SchoolSim._advance` for their order): `world` the building
+    and its fields, `lures` what draws zombies, `agents` the state arrays, `rngs` the random streams,
+    `rec` the recording buffers, `ev_t`/`ev_i` the event log, `scratch` preallocated work arrays.
+    """
+    (
+        tiles,
+        doors,
+        door_hp,
+        room_of,
+        light,
+        room_door_ptr,
+        room_doors,
+        room_refuge,
+        stair_ptr,
+        stair_to,
+        goal_fields,
+    ) = world
+    (state, intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, strength, budget,
+     turn_at, will_be_hambie, seen_at, seen_y, seen_x, hidden_since, heading, hunt) = agents  # fmt: skip
+    (lure, lure_until, lure_room, lure_src, lure_alarm, room_lure) = lures
+    (rng_move, rng_contact, rng_infect) = rngs
+    (next_record, counts, n_counts, next_frame, last, tr_t, tr_i, n_tr, ever_bitten) = rec
+    (room_zombies, room_chatter, occupancy, tile_head, agent_next, cell_zombies, cell_prey, cell_next, prey_on_floor,
+     active) = scratch  # fmt: skip
+    n = state.shape[0]
+    _, H, W = tiles.shape
+    dt = params[Param.TICK_S]
+    t = t_now
+    # The tile index is built once per call and then kept current by every move, exit and death:
+    # clearing it every tick would cost more than everything else on a quiet night.
+    _index_tiles(state, floor, row, col, H, W, occupancy, tile_head, agent_next)
+    while t < t_stop - 1e-9:
+        # Leave room in the buffers for one tick of events and one frame of trajectories.
+        if n_ev[0] > ev_t.shape[0] - 4 * n - 16:
+            return t, STOP_EVENTS_FULL
+        if n_tr[0] > tr_t.shape[0] - n:
+            return t, STOP_TRAJECTORY_FULL
+        t += dt
+        tick = int(t / dt + 0.5)
+
+        # --- progress: the bitten turn when their time comes --------------------------------
+        for i in range(n):
+            if state[i] == BITTEN and turn_at[i] <= t:
+                if will_be_hambie[i]:
+                    state[i] = HAMBIE
+                    _log(ev_t, ev_i, n_ev, t, EV_HAMBIE, i, -1, floor[i], row[i], col[i])
+                else:
+                    state[i] = ZOMBIE
+                    intent[i] = WANDER
+                    seen_at[i] = t  # a new zombie prowls a while before it goes idle
+                    budget[i] = 0.0
+                    _log(ev_t, ev_i, n_ev, t, EV_TURN, i, -1, floor[i], row[i], col[i])
+
+        # --- zombies and prey per sensing cell; zombies and talkers per room; lures sounding now ----
+        _index_cells(state, floor, row, col, cell_zombies, cell_prey, cell_next, prey_on_floor)
+        room_zombies[:] = 0
+        room_chatter[:] = 0
+        people_left = 0
+        for i in range(n):
+            s = state[i]
+            if s == HEALTHY or s == BITTEN or s == HAMBIE:
+                people_left += 1
+            r = room_of[floor[i], row[i], col[i]]
+            if r < 0:
+                continue
+            if s == ZOMBIE:
+                room_zombies[r] += 1
+            elif intent[i] == CALM and (s == HEALTHY or s == BITTEN):
+                room_chatter[r] += 1
+        if people_left == 0:
+            return t, STOP_NOBODY_LEFT
+        n_active = 0
+        for k in range(lure.shape[0]):
+            if (lure_room[k] < 0 and lure_until[k] >= t) or (lure_room[k] >= 0 and room_chatter[lure_room[k]] > 0):
+                active[n_active] = k
+                n_active += 1
+
+        # --- sense, decide, move: zombies first, then people ------------------------------------------
+        _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, stair_ptr, stair_to, lure, lure_room, room_lure, active,
+                     n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading,
+                     hunt, rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, ev_t, ev_i, n_ev)  # fmt: skip
+        _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_door_ptr, room_doors, room_refuge,
+                    room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active,
+                    n_active, state,
+                    intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at,
+                    seen_y, seen_x, hidden_since, occupancy, tile_head, agent_next, cell_zombies, cell_next, ev_t, ev_i,
+                    n_ev)  # fmt: skip
+
+        # --- contact: blows and bites between neighbours --------------------------------------------
+        for z in range(n):
+            if state[z] != ZOMBIE or intent[z] == IDLE:
+                continue  # an idle zombie has nobody near it (it wakes when someone comes in sight)
+            for dy in range(-1, 2):
+                for dx in range(-1, 2):
+                    yy = row[z] + dy
+                    xx = col[z] + dx
+                    if yy < 0 or yy >= H or xx < 0 or xx >= W:
+                        continue
+                    if (dy != 0 or dx != 0) and _blocked_between(tiles, doors, floor[z], row[z], col[z], yy, xx):
+                        continue
+                    p = tile_head[(floor[z] * H + yy) * W + xx]
+                    while p >= 0 and state[z] == ZOMBIE:
+                        if state[p] == HEALTHY:
+                            # The person strikes first: a decisive blow stops the zombie for good.
+                            if _uniform(rng_contact) < params[Param.STOP_CHANCE_PER_BLOW] * strength[p] * dt:
+                                state[z] = DEAD
+                                _log(ev_t, ev_i, n_ev, t, EV_KILL, p, z, floor[z], row[z], col[z])
+                                here = (floor[z] * H + row[z]) * W + col[z]
+                                occupancy[here] -= 1
+                                _unlink(z, here, tile_head, agent_next)
+                                break
+                            elif _uniform(rng_contact) < params[Param.BITE_CHANCE_PER_S] * dt:
+                                state[p] = BITTEN
+                                ever_bitten[0] += 1
+                                turn_at[p] = t + _turn_delay(
+                                    rng_infect, params[Param.TURN_MEDIAN_S], params[Param.TURN_SIGMA]
+                                )
+                                will_be_hambie[p] = _uniform(rng_infect) < params[Param.HAMBIE_FRACTION]
+                                seen_at[p] = t
+                                seen_y[p] = row[z]
+                                seen_x[p] = col[z]
+                                if intent[p] != GOTO:
+                                    intent[p] = FLEE
+                                _log(ev_t, ev_i, n_ev, t, EV_BITE, p, z, floor[p], row[p], col[p])
+                        p = agent_next[p]
+
+        # --- record ------------------------------------------------------------------------------------
+        while t >= next_record[0] - 1e-9 and n_counts[0] < counts.shape[0]:
+            record_counts(counts, n_counts[0], next_record[0], state, floor)
+            n_counts[0] += 1
+            next_record[0] += params[Param.RECORD_EVERY_S]
+        if t >= next_frame[0] - 1e-9:
+            _record_frame(t, state, floor, row, col, last, tr_t, tr_i, n_tr)
+            next_frame[0] += params[Param.TRAJECTORY_EVERY_S]
+    return t, STOP_TIME
+
+
+# --- zombies -------------------------------------------------------------------------------------------
+
+
+@nb.njit(cache=True)
+def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, stair_ptr, stair_to, lure, lure_room, room_lure, active,
+                 n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading, hunt,
+                 rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, ev_t, ev_i, n_ev):  # fmt: skip
+    """Every zombie senses, decides and moves (one call per tick: a call per agent costs more than its work)."""
+    _, H, W = tiles.shape
+    dt = params[Param.TICK_S]
+    tile_m = params[Param.TILE_M]
+    n = state.shape[0]
+    for k in range(n):
+        i = (k + tick) % n  # a rotating first mover, so nobody always wins a contested tile
+        if state[i] != ZOMBIE:
+            continue
+        # Sense: a chasing zombie looks every tick, a prowling one every third tick, an idle one every
+        # sixth (staggered), and an idle one does nothing else. That is what keeps a quiet night cheap.
+        if hunt[i] == GAVE_UP and t - seen_at[i] >= _GIVE_UP_S:
+            hunt[i] = -1
+        every = 6 if intent[i] == IDLE else 3
+        if hunt[i] != GAVE_UP and (intent[i] == CHASE or (i + tick) % every == 0):
+            target = -1
+            if prey_on_floor[floor[i]] > 0:  # most floors are empty of people late in a run
+                target = _nearest_visible(i, params[Param.ZOMBIE_SIGHT_LIT], params[Param.ZOMBIE_SIGHT_DARK], tile_m,
+                                          tiles, doors, light, floor, row, col, cell_prey, cell_next)  # fmt: skip
+            if target >= 0:
+                intent[i] = CHASE
+                seen_at[i] = t
+                seen_y[i] = row[target]
+                seen_x[i] = col[target]
+                # Seen in another room (through a window or a doorway): run the way round, by the
+                # room's lure; in the same space, straight at them.
+                r_target = room_of[floor[i], row[target], col[target]]
+                r_here = room_of[floor[i], row[i], col[i]]
+                hunt[i] = room_lure[r_target] if (r_target >= 0 and r_target != r_here) else -1
+            elif intent[i] == CHASE and (
+                (row[i] == seen_y[i] and col[i] == seen_x[i]) or t - seen_at[i] > params[Param.FLEE_MEMORY_S]
+            ):
+                intent[i] = WANDER  # reached where the person was last seen, or lost the trail
+                seen_at[i] = t
+            if intent[i] != CHASE:
+                hunt[i] = _loudest_lure(
+                    floor[i], row[i], col[i], params, lure, lure_room, active, n_active, room_chatter, H, W
+                )
+                if hunt[i] >= 0:
+                    intent[i] = HUNT
+                    seen_at[i] = t
+                elif t - seen_at[i] >= params[Param.IDLE_AFTER_S]:
+                    intent[i] = IDLE
+                else:
+                    intent[i] = WANDER
+        if intent[i] == IDLE:
+            continue
+
+        speed = params[Param.ZOMBIE_SPRINT] if intent[i] == CHASE else params[Param.ZOMBIE_WALK]
+        budget[i] = min(budget[i] + speed * dt, 2.0 * speed * dt + 2.0 * tile_m)
+        h = hunt[i]
+        start_tile = (floor[i] * H + row[i]) * W + col[i]
+        if intent[i] == CHASE and h >= 0 and lure[h, (floor[i] * H + row[i]) * W + col[i]] >= 0.0:
+            h = hunt[i] = -1  # in the room now: straight at them
+        for _ in range(32):
+            if budget[i] < tile_m:
+                break
+            f = floor[i]
+            y0 = row[i]
+            x0 = col[i]
+            cur = (f * H + y0) * W + x0
+            by_lure = intent[i] == HUNT or (intent[i] == CHASE and h >= 0)
+            if by_lure:
+                here = -float(lure[h, cur])
+            elif intent[i] == CHASE:
+                here = float((y0 - seen_y[i]) ** 2 + (x0 - seen_x[i]) ** 2)
+            else:
+                here = 1e18
+            best = here
+            bf = -1
+            by = -1
+            bx = -1
+            first = int(_uniform(rng_move) * 8.0)
+            for kk in range(8):
+                k = (first + kk) % 8
+                yy = y0 + _DY[k]
+                xx = x0 + _DX[k]
+                if yy < 0 or yy >= H or xx < 0 or xx >= W or _impassable(tiles[f, yy, xx]):
+                    continue
+                if k >= 4 and _squeezes_past_corner(tiles, f, y0, x0, yy, xx):
+                    continue
+                if by_lure:
+                    score = -float(lure[h, (f * H + yy) * W + xx])
+                elif intent[i] == CHASE:
+                    score = float((yy - seen_y[i]) ** 2 + (xx - seen_x[i]) ** 2)
+                else:
+                    score = 0.0 if k == heading[i] else 1.0 + _uniform(rng_move)  # wander: mostly straight on
+                if score < best - 1e-6:
+                    best = score
+                    bf = f
+                    by = yy
+                    bx = xx
+            # Stairs: a hunting zombie takes them when its lure says so; a wandering one sometimes.
+            if by_lure or intent[i] == WANDER:
+                for e in range(stair_ptr[cur], stair_ptr[cur + 1]):
+                    dest = stair_to[e]
+                    score = -float(lure[h, dest]) if by_lure else 0.5 + _uniform(rng_move)
+                    if score < best - 1e-6:
+                        best = score
+                        bf = dest // (H * W)
+                        by = (dest // W) % H
+                        bx = dest % W
+            if bf < 0:
+                if intent[i] == CHASE and h < 0 and best > 2.0:
+                    # Seen but out of reach (behind glass, across a gap): give up for a while.
+                    intent[i] = WANDER
+                    hunt[i] = GAVE_UP
+                    seen_at[i] = t
+                break  # nowhere better: at the source, or cornered
+            if tiles[bf, by, bx] == T_DOOR and doors[bf, by, bx] != D_OPEN and doors[bf, by, bx] != D_BROKEN:
+                # Zombies do not open doors: they push until it gives, and several push together.
+                _push_door(i, t, dt, bf, by, bx, doors, door_hp, ev_t, ev_i, n_ev)
+                budget[i] = 0.0
+                break
+            if occupancy[(bf * H + by) * W + bx] >= params[Param.MAX_PER_TILE]:
+                break
+            if bf != f:
+                step = params[Param.STAIRS_COST_M]
+            else:
+                step = tile_m * (_SQRT2 if (by != y0 and bx != x0) else 1.0)
+            for k in range(8):
+                if y0 + _DY[k] == by and x0 + _DX[k] == bx:
+                    heading[i] = k
+            budget[i] -= step
+            _move(i, bf, by, bx, floor, row, col, occupancy, tile_head, agent_next, H, W)
+        if intent[i] == CHASE and (floor[i] * H + row[i]) * W + col[i] == start_tile:
+            # Stuck (a crowd, or the long way round) with the prey in sight beyond a shut door: push it.
+            _push_door_toward(i, t, dt, seen_y[i], seen_x[i], tiles, doors, door_hp, room_of, floor, row, col,
+                              ev_t, ev_i, n_ev)  # fmt: skip
+        if intent[i] == WANDER and _uniform(rng_move) < 0.1:
+            heading[i] = int(_uniform(rng_move) * 8.0)
+
+
+@nb.njit(cache=True)
+def _push_door(i, t, dt, f, y, x, doors, door_hp, ev_t, ev_i, n_ev):
+    door_hp[f, y, x] -= dt
+    if door_hp[f, y, x] <= 0.0:
+        doors[f, y, x] = D_BROKEN
+        _log(ev_t, ev_i, n_ev, t, EV_BREACH, i, -1, f, y, x)
+
+
+@nb.njit(cache=True)
+def _push_door_toward(i, t, dt, ty, tx, tiles, doors, door_hp, room_of, floor, row, col, ev_t, ev_i, n_ev):
+    """Push a shut door next to zombie i that opens into the room where it sees its prey."""
+    f = floor[i]
+    _, H, W = tiles.shape
+    target_room = room_of[f, ty, tx]
+    if target_room < 0:
+        return
+    for k in range(4):
+        dy = _DY[k]
+        dx = _DX[k]
+        y = row[i] + dy
+        x = col[i] + dx
+        beyond_y = y + dy
+        beyond_x = x + dx
+        if not (0 <= beyond_y < H and 0 <= beyond_x < W):
+            continue
+        if tiles[f, y, x] == T_DOOR and doors[f, y, x] != D_OPEN and doors[f, y, x] != D_BROKEN:
+            if room_of[f, beyond_y, beyond_x] == target_room:
+                _push_door(i, t, dt, f, y, x, doors, door_hp, ev_t, ev_i, n_ev)
+                return
+
+
+@nb.njit(cache=True)
+def _loudest_lure(f, y, x, params, lure, lure_room, active, n_active, room_chatter, H, W) -> int:
+    """The lure a zombie at (f, y, x) hears best above its threshold; -1 if none.
+
+    Sounds give their level directly. A room with calm people talking in it is heard at
+    ``chatter_db + 10 log10(talkers) - 20 log10(1 + distance)``: voices add in power, fall with distance.
+    """
+    tile = (f * H + y) * W + x
+    best_db = params[Param.ZOMBIE_HEARING_DB]
+    best = -1
+    for a in range(n_active):
+        s = active[a]
+        r = lure_room[s]
+        if r < 0:
+            level = lure[s, tile]
+        else:
+            distance = -lure[s, tile]
+            level = params[Param.CHATTER_DB] + 10.0 * math.log10(room_chatter[r]) - 20.0 * math.log10(1.0 + distance)
+        if level > best_db:
+            best_db = level
+            best = s
+    return best
+
+
+# --- people --------------------------------------------------------------------------------------------
+
+
+@nb.njit(cache=True)
+def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_door_ptr, room_doors, room_refuge,
+                 room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active, n_active, state,
+                 intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at, seen_y,
+                 seen_x, hidden_since, occupancy, tile_head, agent_next, cell_zombies, cell_next, ev_t, ev_i,
+                 n_ev):  # fmt: skip
+    """Every person senses, decides and moves."""
+    _, H, W = tiles.shape
+    dt = params[Param.TICK_S]
+    tile_m = params[Param.TILE_M]
+    n = state.shape[0]
+    for k in range(n):
+        i = (k + tick) % n  # a rotating first mover, so nobody always wins a contested tile
+        if state[i] != HEALTHY and state[i] != BITTEN and state[i] != HAMBIE:
+            continue
+        f = floor[i]
+        cur = (f * H + row[i]) * W + col[i]
+        here_room = room_of[f, row[i], col[i]]
+        # Leaving: an exit while exits are open, the rescue room while a rescue waits.
+        leaves = -1
+        if tiles[f, row[i], col[i]] == T_EXIT and params[Param.EXITS_OPEN] > 0.5:
+            leaves = ESCAPED
+        elif params[Param.RESCUE_ROOM] >= 0 and here_room == int(params[Param.RESCUE_ROOM]):
+            leaves = RESCUED
+        if leaves >= 0:
+            occupancy[cur] -= 1
+            _unlink(i, cur, tile_head, agent_next)
+            state[i] = leaves
+            _log(ev_t, ev_i, n_ev, t, EV_ESCAPE if leaves == ESCAPED else EV_RESCUE, i, -1, f, row[i], col[i])
+            continue
+
+        # Sense: alert people look every tick, calm ones every fourth tick; hidden ones only once a
+        # zombie is in their room (they cannot see through the door they shut).
+        alert = t - seen_at[i] < params[Param.FLEE_MEMORY_S]
+        hidden_safe = intent[i] == HIDE and here_room >= 0 and room_zombies[here_room] == 0
+        if state[i] != HAMBIE and not hidden_safe and (alert or (i + tick) % 4 == 0):
+            z = _nearest_visible(i, params[Param.PERSON_SIGHT_LIT], params[Param.PERSON_SIGHT_DARK], tile_m, tiles, doors,
+                                 light, floor, row, col, cell_zombies, cell_next)  # fmt: skip
+            if z >= 0:
+                seen_at[i] = t
+                seen_y[i] = row[z]
+                seen_x[i] = col[z]
+                alert = True
+            elif not alert:
+                # A scream or an alarm heard: run from where it came from, or shut the door and hide.
+                for a in range(n_active):
+                    s = active[a]
+                    if lure_alarm[s] and lure[s, cur] >= params[Param.PERSON_HEARING_DB]:
+                        src = lure_src[s]
+                        seen_at[i] = t
+                        seen_y[i] = (src // W) % H
+                        seen_x[i] = src % W
+                        alert = True
+                        break
+
+        if intent[i] == GOTO:
+            pass  # walking somewhere on purpose (patient zero, the rescue); fear does not turn them
+        elif alert:
+            if not (intent[i] == HIDE and here_room >= 0 and room_zombies[here_room] == 0):
+                intent[i] = FLEE  # hidden people stay hidden while no zombie is in their room
+        elif intent[i] == FLEE:
+            intent[i] = CALM
+
+        if intent[i] == FLEE and here_room >= 0 and room_refuge[here_room] and room_zombies[here_room] == 0:
+            # In a room with doors and no zombie in it: shut the doors and hide.
+            _close_room(i, t, here_room, doors, room_door_ptr, room_doors, occupancy, H, W, ev_t, ev_i, n_ev)
+            intent[i] = HIDE
+            hidden_since[i] = t
+            budget[i] = -params[Param.CLOSE_TIME_S] * walk_speed[i]
+            continue
+        if intent[i] == HIDE:
+            if hidden_since[i] >= 0.0 and t - hidden_since[i] >= params[Param.BARRICADE_TIME_S]:
+                _barricade_room(i, t, here_room, doors, door_hp, params[Param.BARRICADE_STRENGTH_S], room_door_ptr,
+                                room_doors, H, W, ev_t, ev_i, n_ev)  # fmt: skip
+                hidden_since[i] = -1.0  # barricaded once
+            continue
+        if intent[i] == CALM:
+            continue
+
+        # Move: FLEE sprints while stamina lasts, away from the danger and toward safety; GOTO walks.
+        fleeing = intent[i] == FLEE
+        if fleeing and stamina[i] > 0.0:
+            speed = sprint_speed[i]
+            stamina[i] -= dt
+        else:
+            speed = walk_speed[i]
+            stamina[i] = min(stamina_max[i], stamina[i] + 0.5 * dt)
+        budget[i] = min(budget[i] + speed * dt, 2.0 * speed * dt + 2.0 * tile_m)
+        if fleeing:
+            field = goal_fields[1] if params[Param.EXITS_OPEN] > 0.5 else goal_fields[0]
+        else:
+            field = goal_fields[goal[i]]
+        for _ in range(32):
+            if budget[i] < tile_m:
+                break
+            f = floor[i]
+            y0 = row[i]
+            x0 = col[i]
+            cur = (f * H + y0) * W + x0
+            best = _flee_score(field[cur], y0, x0, seen_y[i], seen_x[i], fleeing, tile_m)
+            bf = -1
+            by = -1
+            bx = -1
+            for k in range(8):
+                yy = y0 + _DY[k]
+                xx = x0 + _DX[k]
+                if yy < 0 or yy >= H or xx < 0 or xx >= W or _impassable(tiles[f, yy, xx]):
+                    continue
+                if tiles[f, yy, xx] == T_DOOR and (doors[f, yy, xx] == D_LOCKED or doors[f, yy, xx] == D_BARRICADED):
+                    continue
+                if k >= 4 and _squeezes_past_corner(tiles, f, y0, x0, yy, xx):
+                    continue
+                nt = (f * H + yy) * W + xx
+                if occupancy[nt] >= params[Param.MAX_PER_TILE]:
+                    continue
+                score = _flee_score(field[nt], yy, xx, seen_y[i], seen_x[i], fleeing, tile_m)
+                if score < best - 1e-6:
+                    best = score
+                    bf = f
+                    by = yy
+                    bx = xx
+            for e in range(stair_ptr[cur], stair_ptr[cur + 1]):
+                dest = stair_to[e]
+                if occupancy[dest] >= params[Param.MAX_PER_TILE]:
+                    continue
+                if field[dest] < best - 1e-6:
+                    best = field[dest]
+                    bf = dest // (H * W)
+                    by = (dest // W) % H
+                    bx = dest % W
+            if bf < 0:
+                break
+            if bf != f:
+                step = params[Param.STAIRS_COST_M]
+            else:
+                step = tile_m * (_SQRT2 if (by != y0 and bx != x0) else 1.0)
+            if tiles[bf, by, bx] == T_DOOR and doors[bf, by, bx] == D_CLOSED:
+                doors[bf, by, bx] = D_OPEN
+                step += params[Param.OPEN_TIME_S] * speed
+                _log(ev_t, ev_i, n_ev, t, EV_OPEN, i, -1, bf, by, bx)
+            budget[i] -= step
+            _move(i, bf, by, bx, floor, row, col, occupancy, tile_head, agent_next, H, W)
+        if intent[i] == GOTO and goal_fields[goal[i]][(floor[i] * H + row[i]) * W + col[i]] <= 0.0:
+            intent[i] = CALM  # arrived
+
+
+@nb.njit(cache=True)
+def _flee_score(field_value, y, x, zy, zx, fleeing, tile_m) -> float:
+    # Fleeing trades progress toward safety against distance from the danger: within ~10 m of it,
+    # getting away matters more than the shortest way.
+    if not fleeing:
+        return field_value
+    d = math.sqrt(float((y - zy) ** 2 + (x - zx) ** 2)) * tile_m
+    return field_value - 2.0 * min(d, 10.0)
+
+
+@nb.njit(cache=True)
+def _close_room(i, t, room, doors, room_door_ptr, room_doors, occupancy, H, W, ev_t, ev_i, n_ev):
+    for e in range(room_door_ptr[room], room_door_ptr[room + 1]):
+        d = room_doors[e]
+        df = d // (H * W)
+        dy = (d // W) % H
+        dx = d % W
+        if doors[df, dy, dx] == D_OPEN and occupancy[d] == 0:
+            doors[df, dy, dx] = D_CLOSED
+            _log(ev_t, ev_i, n_ev, t, EV_CLOSE, i, -1, df, dy, dx)
+
+
+@nb.njit(cache=True)
+def _barricade_room(i, t, room, doors, door_hp, strength, room_door_ptr, room_doors, H, W, ev_t, ev_i, n_ev):
+    if room < 0:
+        return
+    for e in range(room_door_ptr[room], room_door_ptr[room + 1]):
+        d = room_doors[e]
+        df = d // (H * W)
+        dy = (d // W) % H
+        dx = d % W
+        if doors[df, dy, dx] == D_CLOSED:
+            doors[df, dy, dx] = D_BARRICADED
+            door_hp[df, dy, dx] += strength
+            _log(ev_t, ev_i, n_ev, t, EV_BARRICADE, i, -1, df, dy, dx)
+
+
+# --- senses ----------------------------------------------------------------------------------------------
+
+
+@nb.njit(cache=True)
+def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, floor, row, col, cell_head,
+                     cell_next) -> int:  # fmt: skip
+    """Nearest agent of the cell lists `cell_head` (zombies, or people zombies hunt) that agent i sees; -1 if none.
+
+    Only the sensing cells within the lit sight range are visited (no per-agent field of view); a
+    target standing in the dark is seen only within the dark range; line of sight is tested only for
+    a candidate nearer than the best so far.
+    """
+    _, CH, CW = cell_head.shape
+    _, H, W = tiles.shape
+    flat_tiles = tiles.reshape(tiles.size)  # views: the shared line-of-sight kernel reads flat arrays
+    flat_doors = doors.reshape(doors.size)
+    f = floor[i]
+    y0 = row[i]
+    x0 = col[i]
+    cy0 = y0 // CELL
+    cx0 = x0 // CELL
+    rings = int(sight_lit / tile_m) // CELL + 1
+    best = -1
+    best_d2 = 1e18
+    # Rings of cells outward from the agent's own: once a ring lies wholly beyond the best found,
+    # nothing farther can beat it (what makes a crowded corridor cheap).
+    for ring in range(rings + 1):
+        if ring >= 2 and best_d2 <= ((ring - 1) * CELL * tile_m) ** 2:
+            break
+        for cy in range(max(0, cy0 - ring), min(CH, cy0 + ring + 1)):
+            edge_row = cy == cy0 - ring or cy == cy0 + ring
+            step = 1 if edge_row or ring == 0 else 2 * ring  # inner rows: only the ring's two ends
+            for cx in range(cx0 - ring, cx0 + ring + 1, step):
+                if cx < 0 or cx >= CW:
+                    continue
+                p = cell_head[f, cy, cx]
+                while p >= 0:
+                    if p != i and floor[p] == f:
+                        yy = row[p]
+                        xx = col[p]
+                        d2 = ((yy - y0) ** 2 + (xx - x0) ** 2) * tile_m * tile_m
+                        reach_m = sight_lit if light[f, yy, xx] else sight_dark
+                        if (
+                            d2 <= reach_m * reach_m
+                            and d2 < best_d2
+                            and line_of_sight_flat(flat_tiles, flat_doors, f * H * W, W, y0, x0, yy, xx)
+                        ):
+                            best = p
+                            best_d2 = d2
+                    p = cell_next[p]
+    return best
+
+
+# --- the tile index, moves, and small helpers ------------------------------------------------------
+
+
+@nb.njit(cache=True)
+def _index_tiles(state, floor, row, col, H, W, occupancy, tile_head, agent_next):
+    occupancy[:] = 0
+    tile_head[:] = -1
+    for i in range(state.shape[0]):
+        s = state[i]
+        if s == DEAD or s == ESCAPED or s == RESCUED:
+            continue
+        tile = (floor[i] * H + row[i]) * W + col[i]
+        occupancy[tile] += 1
+        agent_next[i] = tile_head[tile]
+        tile_head[tile] = i
+
+
+@nb.njit(cache=True)
+def _index_cells(state, floor, row, col, cell_zombies, cell_prey, cell_next, prey_on_floor):
+    """Sensing cells: one linked list of zombies and one of the people zombies hunt, per cell."""
+    cell_zombies[:] = -1
+    cell_prey[:] = -1
+    prey_on_floor[:] = 0
+    for i in range(state.shape[0]):
+        s = state[i]
+        if s == ZOMBIE:
+            heads = cell_zombies
+        elif s == HEALTHY:
+            heads = cell_prey
+            prey_on_floor[floor[i]] += 1
+        else:
+            continue
+        cy = row[i] // CELL
+        cx = col[i] // CELL
+        cell_next[i] = heads[floor[i], cy, cx]
+        heads[floor[i], cy, cx] = i
+
+
+@nb.njit(cache=True)
+def _move(i, nf, ny, nx, floor, row, col, occupancy, tile_head, agent_next, H, W):
+    """Move agent i and keep the tile index current."""
+    old = (floor[i] * H + row[i]) * W + col[i]
+    new = (nf * H + ny) * W + nx
+    occupancy[old] -= 1
+    _unlink(i, old, tile_head, agent_next)
+    occupancy[new] += 1
+    agent_next[i] = tile_head[new]
+    tile_head[new] = i
+    floor[i] = nf
+    row[i] = ny
+    col[i] = nx
+
+
+@nb.njit(cache=True)
+def _unlink(i, tile, tile_head, agent_next):
+    p = tile_head[tile]
+    prev = -1
+    while p >= 0:
+        if p == i:
+            if prev < 0:
+                tile_head[tile] = agent_next[p]
+            else:
+                agent_next[prev] = agent_next[p]
+            return
+        prev = p
+        p = agent_next[p]
+
+
+@nb.njit(cache=True, inline="always")
+def _impassable(tile) -> bool:
+    return tile == T_WALL or tile == T_VOID or tile == T_WINDOW
+
+
+@nb.njit(cache=True)
+def _blocked_between(tiles, doors, f, y0, x0, y1, x1) -> bool:
+    """Can two neighbours on a floor not touch? Walls, shut doors, or a diagonal past a corner."""
+    t1 = tiles[f, y1, x1]
+    if _impassable(t1):
+        return True
+    if t1 == T_DOOR and doors[f, y1, x1] != D_OPEN and doors[f, y1, x1] != D_BROKEN:
+        return True
+    return y0 != y1 and x0 != x1 and _squeezes_past_corner(tiles, f, y0, x0, y1, x1)
+
+
+@nb.njit(cache=True)
+def _squeezes_past_corner(tiles, f, y0, x0, y1, x1) -> bool:
+    """A diagonal step is refused if either tile it cuts past is a wall, window, void or door frame."""
+    return _solid(tiles[f, y0, x1]) or _solid(tiles[f, y1, x0])
+
+
+@nb.njit(cache=True, inline="always")
+def _solid(tile) -> bool:
+    return tile == T_WALL or tile == T_VOID or tile == T_WINDOW or tile == T_DOOR
+
+
+@nb.njit(cache=True)
+def _log(ev_t, ev_i, n_ev, t, kind, a, b, f, y, x):
+    k = n_ev[0]
+    if k < ev_t.shape[0]:
+        ev_t[k] = t
+        ev_i[k, 0] = kind
+        ev_i[k, 1] = a
+        ev_i[k, 2] = b
+        ev_i[k, 3] = f
+        ev_i[k, 4] = y
+        ev_i[k, 5] = x
+        n_ev[0] = k + 1
+
+
+@nb.njit(cache=True)
+def record_counts(counts, r, t_rec, state, floor):
+    counts[r, 0] = t_rec
+    counts[r, 1:] = 0
+    for i in range(state.shape[0]):
+        s = state[i]
+        counts[r, 1 + s] += 1
+        if s != ESCAPED and s != RESCUED:
+            counts[r, 1 + N_STATES * (1 + floor[i]) + s] += 1
+
+
+@nb.njit(cache=True)
+def _record_frame(t, state, floor, row, col, last, tr_t, tr_i, n_tr):
+    """Store only agents whose tile or state changed since their last stored row (the replay fills forward)."""
+    for i in range(state.shape[0]):
+        if floor[i] != last[i, 0] or row[i] != last[i, 1] or col[i] != last[i, 2] or state[i] != last[i, 3]:
+            j = n_tr[0]
+            tr_t[j] = t
+            tr_i[j, 0] = i
+            tr_i[j, 1] = floor[i]
+            tr_i[j, 2] = row[i]
+            tr_i[j, 3] = col[i]
+            tr_i[j, 4] = state[i]
+            n_tr[0] = j + 1
+            last[i, 0] = floor[i]
+            last[i, 1] = row[i]
+            last[i, 2] = col[i]
+            last[i, 3] = state[i]
+
+
+# --- random numbers --------------------------------------------------------------------------------------
+
+
+@nb.njit(cache=True, inline="always")
+def _rotl(x, k):
+    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
+
+
+@nb.njit(cache=True)
+def _uniform(s) -> float:
+    """Next float in [0, 1) from a xoshiro256** state, updated in place."""
+    result = _rotl(s[1] * np.uint64(5), 7) * np.uint64(9)
+    t = s[1] << np.uint64(17)
+    s[2] ^= s[0]
+    s[3] ^= s[1]
+    s[1] ^= s[2]
+    s[0] ^= s[3]
+    s[2] ^= t
+    s[3] = _rotl(s[3], 45)
+    return float(result >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@nb.njit(cache=True)
+def _normal(s) -> float:
+    u1 = _uniform(s)
+    u2 = _uniform(s)
+    return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@nb.njit(cache=True)
+def _turn_delay(s, median, sigma) -> float:
+    if sigma > 0.0:
+        return median * math.exp(sigma * _normal(s))
+    if sigma < 0.0:  # exponential with that median
+        return -median / math.log(2.0) * math.log(1.0 - _uniform(s))
+    return median

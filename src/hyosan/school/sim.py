@@ -1,0 +1,699 @@
+"""SchoolSim: set up the agents of a scenario, run the compiled tick loop, and gather the results."""
+
+from __future__ import annotations
+
+import math
+import time as wallclock
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hyosan import __version__
+from hyosan.building.model import Building, DoorState, Tile
+from hyosan.errors import UserInputError
+from hyosan.results import Results
+from hyosan.rng import RandomStreams
+from hyosan.scenario import Event, Scenario, load_scenario
+from hyosan.school import kernel
+from hyosan.school.codes import EventKind, Intent, Param, State
+from hyosan.units import format_duration
+from hyosan.world import ROLES, build_building, count_people
+
+__all__ = ["STATE_NAMES", "ProgressInfo", "SchoolSim"]
+
+STATE_NAMES = [s.name.lower() for s in State]
+_FLOOR_STATES = ("healthy", "bitten", "zombie", "hambie", "dead")
+_EVENT_NAMES = {k.value: k.name.lower() for k in EventKind}
+_WORLD_KIND = {
+    "patient_zero": EventKind.PATIENT_ZERO,
+    "seal": EventKind.SEAL,
+    "power_cut": EventKind.POWER_CUT,
+    "power_on": EventKind.POWER_ON,
+    "rescue": EventKind.RESCUE_ARRIVES,
+    "announcement": EventKind.ANNOUNCEMENT,
+    "phone_call": EventKind.PHONE_CALL,
+    "open_exits": EventKind.OPEN_EXITS,
+    "close_exits": EventKind.CLOSE_EXITS,
+}
+_N_SOUNDS = 16  # sounds that can ring at once; the oldest gives way
+_SCREAM_DB = 85.0
+_SCREAM_S = 15.0
+_NOISE_DEFAULT_S = {"announcement": 120.0, "phone_call": 30.0}
+_RESCUE_DEFAULT_S = 600.0
+_EVENT_BUFFER = 200_000
+_TRAJECTORY_BUFFER = 1_000_000
+_CHUNK_MIN_S = 5.0  # kernel calls last this long while things happen...
+_CHUNK_MAX_S = 120.0  # ...and grow to this on quiet nights
+_STAIRS_COST_M = 7.0  # one flight of stairs, in metres of walking (as `Walker.stairs_cost_m`)
+_FLEE_MEMORY_S = 30.0  # a person stays alert this long after seeing or hearing danger
+_IDLE_AFTER_S = 60.0  # LORE: with nothing to see or hear, zombies stand still
+
+
+@dataclass(frozen=True)
+class ProgressInfo:
+    """What a progress bar shows while a run goes on."""
+
+    time_s: float
+    duration_s: float
+    people: int  # healthy, bitten or hambie, still in the building
+    zombies: int
+
+
+class SchoolSim:
+    """The agent-based school model: ``SchoolSim.from_scenario("hyosan-high", seed=1).run()``."""
+
+    def __init__(self, scenario: Scenario, seed: int | None = None, debug: bool = False) -> None:
+        """`debug` runs one tick per kernel call and checks the model's invariants after each."""
+        self.scenario = scenario
+        self.debug = debug
+        self.seed = scenario.run.seed if seed is None else int(seed)
+        if self.seed < 0:
+            raise UserInputError(f"seed must be 0 or more, got {self.seed}")
+        self.building: Building = build_building(scenario)
+        self.streams = RandomStreams(self.seed)
+        self._setup_people()
+        self._setup_world()
+        self._setup_recording()
+
+    @classmethod
+    def from_scenario(
+        cls, scenario: str | Scenario | None = None, seed: int | None = None, debug: bool = False
+    ) -> SchoolSim:
+        """Load a scenario (a built-in name, a TOML path, or a `Scenario`) and set up a run."""
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        return cls(scenario, seed, debug)
+
+    # --- running -------------------------------------------------------------------------------------
+
+    def run(self, until: float | None = None, progress: Callable[[ProgressInfo], None] | None = None) -> Results:
+        """Simulate to the scenario's end (or `until` seconds), then return the results."""
+        started = wallclock.perf_counter()
+        end = self.scenario.run.duration if until is None else min(float(until), self.scenario.run.duration)
+        chunk = _CHUNK_MIN_S
+        while self.t < end - 1e-9:
+            self._apply_due_events()
+            next_event = self._events[self._next_event].at if self._next_event < len(self._events) else math.inf
+            if not self.debug and self._outbreak_over():
+                # Nothing can change until the next world event: jump there, recording the counts.
+                self._fast_forward(min(next_event, end))
+                continue
+            t_stop = min(self.t + chunk, next_event, end)
+            if self.debug or t_stop <= self.t:
+                t_stop = min(self.t + self.scenario.run.tick, end)
+            first = int(self._n_ev[0])
+            snapshot = self._snapshot() if self.debug else None
+            self.t, reason = self._advance(t_stop)
+            if snapshot is not None:
+                self._check_invariants(snapshot, first)
+            busy = int(self._n_ev[0]) > first
+            self._after_chunk(first)
+            if reason in (kernel.STOP_EVENTS_FULL, kernel.STOP_TRAJECTORY_FULL):
+                self._drain()
+            # Busy moments get short chunks so screams and new barricades take effect soon.
+            chunk = _CHUNK_MIN_S if busy else min(_CHUNK_MAX_S, chunk * 2)
+            if progress is not None:
+                progress(self.progress_info(end))
+            if reason == kernel.STOP_NOBODY_LEFT:
+                self._stopped_early = True
+                break
+        self._apply_due_events()
+        results = self._results()
+        results.run_info = {"wall_time_s": round(wallclock.perf_counter() - started, 3), "hyosan_version": __version__}
+        return results
+
+    def _outbreak_over(self) -> bool:
+        s = self.state
+        moving = (self.intent == Intent.FLEE) | (self.intent == Intent.GOTO)
+        return not np.any(
+            (s == State.ZOMBIE) | (s == State.BITTEN) | (moving & ((s == State.HEALTHY) | (s == State.HAMBIE)))
+        )
+
+    def _fast_forward(self, t_target: float) -> None:
+        every = self.params[Param.RECORD_EVERY_S]
+        while self._next_record[0] <= t_target + 1e-9 and self._n_counts[0] < len(self.counts):
+            kernel.record_counts(
+                self.counts, int(self._n_counts[0]), float(self._next_record[0]), self.state, self.floor
+            )
+            self._n_counts[0] += 1
+            self._next_record[0] += every
+        frame = self.params[Param.TRAJECTORY_EVERY_S]
+        while self._next_frame[0] <= t_target + 1e-9:
+            self._next_frame[0] += frame  # nobody moves: no trajectory rows to store
+        self.t = t_target
+
+    def progress_info(self, duration: float | None = None) -> ProgressInfo:
+        s = self.state
+        people = int(np.count_nonzero((s == State.HEALTHY) | (s == State.BITTEN) | (s == State.HAMBIE)))
+        return ProgressInfo(
+            self.t, duration or self.scenario.run.duration, people, int(np.count_nonzero(s == State.ZOMBIE))
+        )
+
+    # --- setup ---------------------------------------------------------------------------------------
+
+    def _setup_people(self) -> None:
+        sc = self.scenario
+        roles = count_people(sc)
+        self.roles = np.array([r for r in ROLES for _ in range(roles.get(r, 0))], dtype=object)
+        self.names = self._names()
+        n = len(self.roles)
+        if n == 0:
+            raise sc.error("the scenario has no people: set people.students (or a roster)", "people")
+        rng = self.streams["people"]
+        p = sc.people
+        self.state = np.zeros(n, dtype=np.uint8)
+        self.intent = np.full(n, Intent.CALM, dtype=np.uint8)
+        self.floor = np.zeros(n, dtype=np.int64)
+        self.row = np.zeros(n, dtype=np.int64)
+        self.col = np.zeros(n, dtype=np.int64)
+        self.goal = np.zeros(n, dtype=np.int64)
+        self.walk_speed = np.clip(rng.normal(p.walk_speed, 0.1 * p.walk_speed, n), 0.3 * p.walk_speed, 2 * p.walk_speed)
+        self.sprint_speed = np.clip(
+            rng.normal(p.sprint_speed, 0.12 * p.sprint_speed, n), self.walk_speed, 2 * p.sprint_speed
+        )
+        self.stamina_max = p.sprint_stamina * rng.uniform(0.6, 1.4, n)
+        self.stamina = self.stamina_max.copy()
+        role_strength = np.select([self.roles == "soldier", self.roles == "student"], [3.0, 1.0], 1.2)
+        self.strength = rng.uniform(0.5, 1.5, n) * role_strength
+        self.budget = np.zeros(n)
+        self.turn_at = np.full(n, np.inf)
+        self.will_be_hambie = np.zeros(n, dtype=np.bool_)
+        self.seen_at = np.full(n, -1e9)
+        self.seen_y = np.zeros(n, dtype=np.int64)
+        self.seen_x = np.zeros(n, dtype=np.int64)
+        self.hidden_since = np.zeros(n)
+        self.heading = rng.integers(0, 8, n).astype(np.int64)
+        self.hunt = np.full(n, -1, dtype=np.int64)
+        self._place_people(rng)
+        self.start_room = self.building.room_of[self.floor, self.row, self.col].copy()
+
+    def _names(self) -> np.ndarray:
+        roster = self.scenario.people.roster
+        if roster is not None:
+            frame = pd.read_csv(roster, keep_default_na=False, dtype=str)
+            frame["role"] = frame["role"].str.strip().str.lower()
+            frame = frame.sort_values("role", key=lambda r: r.map(ROLES.index), kind="stable")
+            return frame["name"].str.strip().to_numpy(dtype=object)
+        counters: dict[str, int] = {}
+        names = []
+        for role in self.roles:
+            counters[role] = counters.get(role, 0) + 1
+            names.append(f"{role.capitalize()} {counters[role]}")
+        return np.array(names, dtype=object)
+
+    def _place_people(self, rng: np.random.Generator) -> None:
+        """Students in classrooms, teachers in the staff room and classrooms, others indoors."""
+        b = self.building
+        walkable = b.walkable & (b.tiles != Tile.EXIT)
+        room_names = [r.name.lower() for r in b.rooms]
+
+        def tiles_of(pred: Callable[[str], bool]) -> np.ndarray:
+            ids = [i for i, name in enumerate(room_names) if pred(name)]
+            return np.flatnonzero(np.isin(b.room_of, ids) & walkable) if ids else np.zeros(0, dtype=np.int64)
+
+        indoor = tiles_of(lambda name: not any(w in name for w in ("yard", "rooftop", "grounds", "field")))
+        pools = {
+            "student": tiles_of(lambda name: name.startswith("classroom")),
+            "teacher": tiles_of(lambda name: "staff" in name or name.startswith("classroom")),
+            "staff": tiles_of(
+                lambda name: any(w in name for w in ("office", "staff", "infirmary", "cafeteria", "kitchen"))
+            ),
+            "soldier": indoor,
+        }
+        for role in ROLES:
+            who = np.flatnonzero(self.roles == role)
+            if who.size == 0:
+                continue
+            pool = pools[role] if pools[role].size else (indoor if indoor.size else np.flatnonzero(walkable))
+            slots = np.repeat(pool, self.max_per_tile)
+            if slots.size < who.size:
+                slots = np.repeat(np.flatnonzero(walkable), self.max_per_tile)
+            chosen = rng.choice(slots, size=who.size, replace=False)
+            self.floor[who], self.row[who], self.col[who] = np.unravel_index(chosen, b.shape)
+
+    @property
+    def max_per_tile(self) -> int:
+        return max(1, math.ceil(self.scenario.world.max_density * self.building.tile_m**2))
+
+    def _setup_world(self) -> None:
+        from hyosan.building.navigation import PERSON, ZOMBIE, DistanceField, distance_field
+
+        sc = self.scenario
+        b = self.building
+        self.t = 0.0
+        self._stopped_early = False
+        self._rescue_until = -1.0
+        self.params = self._params()
+        self.door_hp = np.where(b.door_state == DoorState.BARRICADED, b.barricade_strength, sc.zombie.door_break_time)
+        self.light = b.light()
+        n_rooms = len(b.rooms)
+        per_room = _doors_of_rooms(b)
+        self.room_door_ptr = np.concatenate([[0], np.cumsum([len(d) for d in per_room])]).astype(np.int64)
+        self.room_doors = np.array([d for ds in per_room for d in ds], dtype=np.int64)
+        # A refuge is a named room with a door to shut; corridors and open halls are not.
+        self.room_refuge = np.array(
+            [
+                r.label is not None and len(per_room[i]) > 0 and "corridor" not in r.name.lower()
+                for i, r in enumerate(b.rooms)
+            ],
+            dtype=np.bool_,
+        )
+        self.stair_ptr, self.stair_to = _stair_adjacency(b)
+        # Goal fields for people: 0 the refuge rooms, 1 the exits, then one per room an event names.
+        self._events = sorted(sc.events, key=lambda e: e.at)
+        self._next_event = 0
+        goal_rooms: list[int] = []
+        for e in self._events:
+            for name in (e.taken_to, e.room if e.kind == "rescue" else None):
+                if name is not None and b.room_index(name) not in goal_rooms:
+                    goal_rooms.append(b.room_index(name))
+        self._goal_room_field = {r: 2 + k for k, r in enumerate(goal_rooms)}
+        refuge_tiles = np.flatnonzero(np.isin(b.room_of, np.flatnonzero(self.room_refuge)) & b.walkable)
+        sources = [refuge_tiles, b.exits] + [np.flatnonzero((b.room_of == r) & b.walkable) for r in goal_rooms]
+        self._fields = [DistanceField(b, src, PERSON) for src in sources]
+        self.goal_fields = np.stack([_finite(fld.distances) for fld in self._fields])
+        # Lures: the first rows are sounds (dB); then one row per refuge room (minus the zombie's
+        # walking distance to it), through which zombies hear the people talking inside.
+        refuges = np.flatnonzero(self.room_refuge)
+        n_lures = _N_SOUNDS + refuges.size
+        self.lure = np.full((n_lures, b.tiles.size), -1e9, dtype=np.float32)
+        self.lure_until = np.full(n_lures, -1.0)
+        self.lure_room = np.full(n_lures, -1, dtype=np.int64)
+        self.lure_src = np.zeros(n_lures, dtype=np.int64)
+        self.lure_alarm = np.zeros(n_lures, dtype=np.bool_)  # does it make people who hear it hide?
+        self.room_lure = np.full(n_rooms, -1, dtype=np.int64)  # room -> its lure row, -1 if none
+        self.room_lure[refuges] = _N_SOUNDS + np.arange(refuges.size)
+        for k, r in enumerate(refuges):
+            tiles_r = np.flatnonzero((b.room_of == r) & b.walkable)
+            self.lure[_N_SOUNDS + k] = -_finite(distance_field(b, tiles_r, ZOMBIE))
+            self.lure_room[_N_SOUNDS + k] = r
+            self.lure_until[_N_SOUNDS + k] = np.inf
+            self.lure_src[_N_SOUNDS + k] = tiles_r[0]
+        self._next_sound = 0
+        self.room_zombies = np.zeros(n_rooms, dtype=np.int64)
+        self.room_chatter = np.zeros(n_rooms, dtype=np.int64)
+        self.occupancy = np.zeros(b.tiles.size, dtype=np.int64)
+        self.tile_head = np.full(b.tiles.size, -1, dtype=np.int64)
+        self.agent_next = np.full(len(self.state), -1, dtype=np.int64)
+        cells = (b.n_floors, -(-b.shape[1] // kernel.CELL), -(-b.shape[2] // kernel.CELL))
+        self.cell_zombies = np.full(cells, -1, dtype=np.int64)
+        self.cell_prey = np.full(cells, -1, dtype=np.int64)
+        self.cell_next = np.full(len(self.state), -1, dtype=np.int64)
+        self.prey_on_floor = np.zeros(b.n_floors, dtype=np.int64)
+        self.active_lures = np.zeros(n_lures, dtype=np.int64)
+        self.rng = {
+            name: kernel.seed_rng(self.streams.seed_for(name))
+            for name in ("movement", "senses", "contact", "infection")
+        }
+
+    def _params(self) -> np.ndarray:
+        sc = self.scenario
+        td = sc.infection.turn_delay
+        # Lognormal: the 90th percentile is median * exp(z90 * sigma), z90 = 1.2816.
+        sigma = {"lognormal": math.log(td.p90 / td.median) / 1.2815515655446004, "fixed": 0.0, "exponential": -1.0}
+        values = {
+            Param.TICK_S: sc.run.tick,
+            Param.TILE_M: self.building.tile_m,
+            Param.STAIRS_COST_M: _STAIRS_COST_M,
+            Param.PERSON_SIGHT_LIT: sc.people.sight_range_lit,
+            Param.PERSON_SIGHT_DARK: sc.people.sight_range_dark,
+            Param.ZOMBIE_SIGHT_LIT: sc.zombie.sight_range_lit,
+            Param.ZOMBIE_SIGHT_DARK: sc.zombie.sight_range_dark,
+            Param.ZOMBIE_WALK: sc.zombie.walk_speed,
+            Param.ZOMBIE_SPRINT: sc.zombie.sprint_speed,
+            Param.ZOMBIE_HEARING_DB: sc.zombie.hearing_threshold,
+            Param.BITE_CHANCE_PER_S: sc.zombie.bite_chance,
+            Param.STOP_CHANCE_PER_BLOW: sc.zombie.stop_chance_per_blow,
+            Param.DOOR_BREAK_S: sc.zombie.door_break_time,
+            Param.CLOSE_TIME_S: sc.doors.close_time,
+            Param.OPEN_TIME_S: sc.doors.open_time,
+            Param.BARRICADE_TIME_S: sc.doors.barricade_time,
+            Param.BARRICADE_STRENGTH_S: sc.doors.barricade_strength,
+            Param.HAMBIE_FRACTION: sc.infection.hambie_fraction,
+            Param.TURN_MEDIAN_S: td.median,
+            Param.TURN_SIGMA: sigma[td.distribution],
+            Param.RECORD_EVERY_S: sc.run.record_every,
+            Param.TRAJECTORY_EVERY_S: sc.run.trajectory_every,
+            Param.EXITS_OPEN: 1.0,
+            Param.MAX_PER_TILE: self.max_per_tile,
+            Param.FLEE_MEMORY_S: _FLEE_MEMORY_S,
+            Param.SCREAM_DB: _SCREAM_DB,
+            Param.RESCUE_ROOM: -1.0,
+            Param.CHATTER_DB: sc.people.chatter_level,
+            Param.PERSON_HEARING_DB: sc.people.hearing_threshold,
+            Param.IDLE_AFTER_S: _IDLE_AFTER_S,
+        }
+        params = np.zeros(Param.N)
+        for slot, value in values.items():
+            params[slot] = value
+        return params
+
+    def _setup_recording(self) -> None:
+        sc = self.scenario
+        n = len(self.state)
+        n_records = int(sc.run.duration / sc.run.record_every) + 2
+        self.counts = np.zeros((n_records, 1 + kernel.N_STATES * (1 + self.building.n_floors)))
+        self._n_counts = np.zeros(1, dtype=np.int64)
+        self._next_record = np.zeros(1)
+        self._next_frame = np.zeros(1)
+        self.last = np.full((n, 4), -1, dtype=np.int64)  # floor, row, col, state as last stored
+        size = max(_TRAJECTORY_BUFFER, 4 * n)
+        self.tr_t = np.zeros(size)
+        self.tr_i = np.zeros((size, 5), dtype=np.int64)  # person, floor, row, col, state
+        self._n_tr = np.zeros(1, dtype=np.int64)
+        size = max(_EVENT_BUFFER, 8 * n + 64)
+        self.ev_t = np.zeros(size)
+        self.ev_i = np.zeros((size, len(kernel.EV_COLUMNS)), dtype=np.int64)
+        self._n_ev = np.zeros(1, dtype=np.int64)
+        self._ever_bitten = np.zeros(1, dtype=np.int64)
+        self._chunks_ev: list[tuple[np.ndarray, np.ndarray]] = []
+        self._chunks_tr: list[tuple[np.ndarray, np.ndarray]] = []
+        self._world_log: list[tuple[float, int, str, str, int]] = []  # time, kind, room, note, person
+
+    # --- one kernel call and what follows it ----------------------------------------------------------
+
+    def _advance(self, t_stop: float) -> tuple[float, int]:
+        b = self.building
+        world = (b.tiles, b.door_state, self.door_hp, b.room_of, self.light, self.room_door_ptr, self.room_doors,
+                 self.room_refuge, self.stair_ptr, self.stair_to, self.goal_fields)  # fmt: skip
+        agents = (self.state, self.intent, self.floor, self.row, self.col, self.goal, self.walk_speed, self.sprint_speed,
+                  self.stamina, self.stamina_max, self.strength, self.budget, self.turn_at, self.will_be_hambie,
+                  self.seen_at, self.seen_y, self.seen_x, self.hidden_since, self.heading, self.hunt)  # fmt: skip
+        lures = (self.lure, self.lure_until, self.lure_room, self.lure_src, self.lure_alarm, self.room_lure)
+        rngs = (self.rng["movement"], self.rng["contact"], self.rng["infection"])
+        rec = (self._next_record, self.counts, self._n_counts, self._next_frame, self.last, self.tr_t, self.tr_i,
+               self._n_tr, self._ever_bitten)  # fmt: skip
+        scratch = (self.room_zombies, self.room_chatter, self.occupancy, self.tile_head, self.agent_next, self.cell_zombies,
+                   self.cell_prey, self.cell_next, self.prey_on_floor, self.active_lures)  # fmt: skip
+        t, reason = kernel.advance(self.t, t_stop, self.params, world, lures, agents, rngs, rec, self.ev_t, self.ev_i,
+                                   self._n_ev, scratch)  # fmt: skip
+        return float(t), int(reason)
+
+    def _after_chunk(self, first: int) -> None:
+        """React to what the kernel logged: screams make noise; barricades and breaches change paths."""
+        last = int(self._n_ev[0])
+        if last == first:
+            return
+        kinds = self.ev_i[first:last, 0]
+        for k in first + np.flatnonzero(kinds == EventKind.BITE):
+            f, y, x = (int(v) for v in self.ev_i[k, 3:6])
+            self._add_sound(self.building.flat(f, y, x), _SCREAM_DB, float(self.ev_t[k]) + _SCREAM_S, alarm=True)
+        changed = first + np.flatnonzero((kinds == EventKind.BARRICADE) | (kinds == EventKind.BREACH))
+        if changed.size:
+            tiles = np.ravel_multi_index(
+                (self.ev_i[changed, 3], self.ev_i[changed, 4], self.ev_i[changed, 5]), self.building.shape
+            )
+            for g, fld in enumerate(self._fields):
+                fld.update_tiles(tiles)
+                self.goal_fields[g] = _finite(fld.distances)
+
+    def _add_sound(self, flat: int, level_db: float, until: float, alarm: bool) -> None:
+        from hyosan.building.senses import sound_levels
+
+        slot = self._next_sound
+        self._next_sound = (slot + 1) % _N_SOUNDS
+        self.lure[slot] = sound_levels(self.building, flat, level_db).ravel()
+        self.lure_until[slot] = until
+        self.lure_src[slot] = flat
+        self.lure_alarm[slot] = alarm
+
+    def _drain(self) -> None:
+        """Move logged events and trajectory rows out of the kernel's buffers."""
+        n = int(self._n_ev[0])
+        if n:
+            self._chunks_ev.append((self.ev_t[:n].copy(), self.ev_i[:n].copy()))
+            self._n_ev[0] = 0
+        n = int(self._n_tr[0])
+        if n:
+            self._chunks_tr.append((self.tr_t[:n].copy(), self.tr_i[:n].copy()))
+            self._n_tr[0] = 0
+
+    # --- world events ----------------------------------------------------------------------------------
+
+    def _apply_due_events(self) -> None:
+        while self._next_event < len(self._events) and self._events[self._next_event].at <= self.t + 1e-9:
+            self._apply(self._events[self._next_event])
+            self._next_event += 1
+        if self.params[Param.RESCUE_ROOM] >= 0 and self.t >= self._rescue_until - 1e-9:
+            self.params[Param.RESCUE_ROOM] = -1.0
+            self._log_world(EventKind.RESCUE_LEAVES, self.building.rooms[self._rescue_room].name)
+            self.intent[self.intent == Intent.GOTO] = Intent.CALM
+
+    def _apply(self, event: Event) -> None:
+        b = self.building
+        kind = event.kind
+        if kind == "patient_zero":
+            self._patient_zero(event)
+            return
+        if kind in ("seal", "close_exits"):
+            self.params[Param.EXITS_OPEN] = 0.0
+        elif kind == "open_exits":
+            self.params[Param.EXITS_OPEN] = 1.0
+        elif kind in ("power_cut", "power_on"):
+            b.room_light[:] = [r.light for r in b.rooms] if kind == "power_on" else False
+            self.light[:] = b.light()
+        elif kind == "rescue":
+            self._rescue_room = b.room_index(event.room)
+            self.params[Param.RESCUE_ROOM] = self._rescue_room
+            self._rescue_until = event.at + (event.lasts or _RESCUE_DEFAULT_S)
+            people = np.flatnonzero((self.state == State.HEALTHY) | (self.state == State.BITTEN))
+            self.goal[people] = self._goal_room_field[self._rescue_room]
+            self.intent[people] = Intent.GOTO
+        elif kind in ("announcement", "phone_call"):
+            room = b.rooms[b.room_index(event.room)]
+            flat = b.flat(room.floor, *room.anchor)
+            self._add_sound(
+                flat, float(event.loudness or 80.0), event.at + (event.lasts or _NOISE_DEFAULT_S[kind]), event.alarm
+            )
+        self._log_world(_WORLD_KIND[kind], event.room or "", event.note)
+
+    def _patient_zero(self, event: Event) -> None:
+        b = self.building
+        room = b.room_index(event.room)
+        rng = self.streams["patient-zero"]
+        healthy = np.flatnonzero(self.state == State.HEALTHY)
+        inside = healthy[self.start_room[healthy] == room]
+        students = healthy[self.roles[healthy] == "student"]
+        # LORE: patient zero is a student; if nobody starts in that room, a student had gone there.
+        pool = inside if inside.size >= event.count else (students if students.size >= event.count else healthy)
+        chosen = np.sort(rng.choice(pool, size=min(event.count, pool.size), replace=False))
+        if inside.size < event.count:
+            tiles = np.flatnonzero((b.room_of == room) & b.walkable)
+            self.floor[chosen], self.row[chosen], self.col[chosen] = np.unravel_index(
+                rng.choice(tiles, size=chosen.size), b.shape
+            )
+        self.state[chosen] = State.BITTEN
+        self._ever_bitten[0] += chosen.size
+        delay = event.turn_after if event.turn_after is not None else self.params[Param.TURN_MEDIAN_S]
+        self.turn_at[chosen] = self.t + delay
+        if event.taken_to is not None:
+            self.goal[chosen] = self._goal_room_field[b.room_index(event.taken_to)]
+            self.intent[chosen] = Intent.GOTO
+        for i in chosen:
+            self._log_world(EventKind.PATIENT_ZERO, event.room or "", event.note, who=int(i))
+
+    def _log_world(self, kind: EventKind, room: str, note: str = "", who: int = -1) -> None:
+        self._world_log.append((self.t, int(kind), room, note, who))
+
+    # --- debug mode -------------------------------------------------------------------------------------
+
+    def _snapshot(self) -> dict[str, np.ndarray]:
+        return {"state": self.state.copy(), "doors": self.building.door_state.copy()}
+
+    def _check_invariants(self, before: dict[str, np.ndarray], first_event: int) -> None:
+        """The model's laws, checked after every tick in debug mode; AssertionError names the law broken."""
+        b = self.building
+        state, old = self.state, before["state"]
+        assert state.shape == old.shape, "population is not conserved"
+        legal = {
+            State.HEALTHY: {State.HEALTHY, State.BITTEN, State.ESCAPED, State.RESCUED},
+            # Within one tick a bitten person may turn and then be stopped: bitten -> zombie -> dead.
+            State.BITTEN: {State.BITTEN, State.ZOMBIE, State.HAMBIE, State.DEAD, State.ESCAPED, State.RESCUED},
+            State.ZOMBIE: {State.ZOMBIE, State.DEAD},
+            State.HAMBIE: {State.HAMBIE, State.ESCAPED, State.RESCUED},
+            State.DEAD: {State.DEAD},
+            State.ESCAPED: {State.ESCAPED},
+            State.RESCUED: {State.RESCUED},
+        }
+        for was, allowed in legal.items():
+            bad = {int(v) for v in np.unique(state[old == was])} - {int(a) for a in allowed}
+            assert not bad, f"illegal change from {was.name} to {[State(v).name for v in bad]} at t={self.t}"
+        _, H, W = b.shape
+        inside = (
+            (self.floor >= 0)
+            & (self.floor < b.n_floors)
+            & (self.row >= 0)
+            & (self.row < H)
+            & (self.col >= 0)
+            & (self.col < W)
+        )
+        assert inside.all(), "an agent is off the map"
+        on_map = (state != State.ESCAPED) & (state != State.RESCUED)
+        under = b.tiles[self.floor, self.row, self.col]
+        assert not np.isin(under[on_map], (Tile.WALL, Tile.VOID, Tile.WINDOW)).any(), (
+            f"an agent is inside a wall at t={self.t}"
+        )
+        # Nobody stands in a shut doorway, and a shut door opens only through a logged event.
+        in_doorway = on_map & (under == Tile.DOOR)
+        shut = ~np.isin(
+            b.door_state[self.floor[in_doorway], self.row[in_doorway], self.col[in_doorway]],
+            (DoorState.OPEN, DoorState.BROKEN),
+        )
+        assert not shut.any(), f"an agent stands in a shut doorway at t={self.t}"
+        opened = np.argwhere(
+            (b.door_state != before["doors"]) & np.isin(b.door_state, (DoorState.OPEN, DoorState.BROKEN))
+        )
+        kinds = self.ev_i[first_event : int(self._n_ev[0]), 0]
+        places = self.ev_i[first_event : int(self._n_ev[0]), 3:6]
+        logged = {
+            tuple(int(v) for v in p)
+            for p, k in zip(places, kinds, strict=True)
+            if k in (EventKind.DOOR_OPEN, EventKind.BREACH)
+        }
+        for f, y, x in opened:
+            assert (int(f), int(y), int(x)) in logged, f"the door at {(f, y, x)} opened without an event at t={self.t}"
+
+    # --- results -------------------------------------------------------------------------------------------
+
+    def _results(self) -> Results:
+        self._drain()
+        events = self._events_table()
+        people = self._people_table(events)
+        tr_t = np.concatenate([c[0] for c in self._chunks_tr]) if self._chunks_tr else np.zeros(0)
+        tr_i = np.concatenate([c[1] for c in self._chunks_tr]) if self._chunks_tr else np.zeros((0, 5), dtype=np.int64)
+        trajectories = pd.DataFrame({
+            "time_s": tr_t, "person": tr_i[:, 0].astype(np.int32), "floor": tr_i[:, 1].astype(np.int16),
+            "row": tr_i[:, 2].astype(np.int16), "col": tr_i[:, 3].astype(np.int16),
+            "state": pd.Categorical.from_codes(tr_i[:, 4].astype(np.int8), categories=STATE_NAMES),
+        })  # fmt: skip
+        return Results(summary=self._summary(events, people), timeseries=self._timeseries(), events=events, people=people,
+                       trajectories=trajectories)  # fmt: skip
+
+    def _events_table(self) -> pd.DataFrame:
+        b = self.building
+        names = self.names
+        ev_t = np.concatenate([c[0] for c in self._chunks_ev]) if self._chunks_ev else np.zeros(0)
+        ev_i = np.concatenate([c[1] for c in self._chunks_ev]) if self._chunks_ev else np.zeros((0, 6), dtype=np.int64)
+        rows = []
+        for k in range(ev_t.size):
+            kind, a, other, f, y, x = (int(v) for v in ev_i[k])
+            room = int(b.room_of[f, y, x])
+            rows.append((float(ev_t[k]), _EVENT_NAMES[kind], a, names[a] if a >= 0 else "", other,
+                         names[other] if other >= 0 else "", b.floor_names[f], y + 1, x + 1,
+                         b.rooms[room].name if room >= 0 else "", ""))  # fmt: skip
+        for t, kind, where, note, who in self._world_log:
+            room = b.rooms[b.room_index(where)] if where else None
+            rows.append((float(t), _EVENT_NAMES[kind], who, names[who] if who >= 0 else "", -1, "",
+                         b.floor_names[room.floor] if room else "", room.anchor[0] + 1 if room else 0,
+                         room.anchor[1] + 1 if room else 0, where, note))  # fmt: skip
+        columns = ["time_s", "kind", "person", "name", "other", "other_name", "floor", "row", "col", "room", "note"]
+        events = pd.DataFrame(rows, columns=columns)
+        return events.sort_values("time_s", kind="stable").reset_index(drop=True)
+
+    def _timeseries(self) -> pd.DataFrame:
+        c = self.counts[: int(self._n_counts[0])]
+        data: dict[str, object] = {"time_s": c[:, 0], "clock": [self._clock(t) for t in c[:, 0]]}
+        for s, name in enumerate(STATE_NAMES):
+            data[name] = c[:, 1 + s].astype(np.int64)
+        for f, floor_name in enumerate(self.building.floor_names):
+            for name in _FLOOR_STATES:
+                data[f"{floor_name}_{name}"] = c[:, 1 + kernel.N_STATES * (1 + f) + STATE_NAMES.index(name)].astype(
+                    np.int64
+                )
+        return pd.DataFrame(data)
+
+    def _people_table(self, events: pd.DataFrame) -> pd.DataFrame:
+        b = self.building
+        n = len(self.state)
+        fate_time = np.full(n, np.nan)
+        fate_floor = np.array([b.floor_names[f] for f in self.floor], dtype=object)
+        here = b.room_of[self.floor, self.row, self.col]
+        fate_room = np.array([b.rooms[r].name if r >= 0 else "" for r in here], dtype=object)
+        # A fate's time and place: the person's last state-changing event (or the blow that stopped them).
+        changing = events[
+            events["kind"].isin(["patient_zero", "bite", "turn", "hambie", "escape", "rescue"])
+            & (events["person"] >= 0)
+        ]
+        for frame, column in ((changing, "person"), (events[events["kind"] == "kill"], "other")):
+            last = frame.groupby(column).tail(1)
+            who = last[column].to_numpy()
+            fate_time[who] = last["time_s"].to_numpy()
+            fate_floor[who] = last["floor"].to_numpy()
+            fate_room[who] = last["room"].to_numpy()
+        fate_time[self.state == State.HEALTHY] = np.nan
+        return pd.DataFrame({
+            "id": np.arange(n), "name": self.names, "role": self.roles, "class": [""] * n,
+            "fate": [STATE_NAMES[s] for s in self.state], "fate_time_s": fate_time,
+            "fate_clock": ["" if np.isnan(t) else self._clock(t) for t in fate_time],
+            "fate_floor": fate_floor, "fate_room": fate_room,
+        })  # fmt: skip
+
+    def _summary(self, events: pd.DataFrame, people: pd.DataFrame) -> dict:
+        sc = self.scenario
+        n = len(self.state)
+        bites = events[events["kind"].isin(["bite", "patient_zero"])]
+        rescue = events[events["kind"] == "rescue_arrives"]
+        counts = {name: int(np.count_nonzero(self.state == s)) for s, name in enumerate(STATE_NAMES)}
+        survivors = people[people["fate"].isin(["healthy", "escaped", "rescued"])]
+        generated = survivors["name"].str.fullmatch(r"(Student|Teacher|Staff|Soldier) \d+")
+
+        def at(frame: pd.DataFrame, k: int) -> float | None:
+            return float(frame["time_s"].iloc[k]) if -len(frame) <= k < len(frame) else None
+
+        return {
+            "scenario": sc.name,
+            "scenario_hash": sc.content_hash(),
+            "seed": self.seed,
+            "hyosan_version": __version__,
+            "people": n,
+            "simulated_s": round(self.t, 6),
+            "simulated": format_duration(self.t),
+            "ended": "nobody left in the building" if self._stopped_early else "end of the scenario",
+            "counts": counts,
+            "ever_bitten": int(self._ever_bitten[0]),
+            "first_bite_s": at(bites, 0),
+            # The school falls when half of its people have been bitten.
+            "school_fell_s": at(bites, (n + 1) // 2 - 1) if len(bites) >= (n + 1) // 2 else None,
+            "last_survivor_s": at(bites, -1) if counts["healthy"] == 0 and len(bites) else None,
+            "rescue_s": at(rescue, 0),
+            "survivors": len(survivors),
+            "survivors_by_name": sorted(survivors.loc[~generated, "name"].tolist()),
+        }
+
+    def _clock(self, t: float) -> str:
+        h, m = (int(v) for v in self.scenario.run.start_clock.split(":"))
+        day, rest = divmod(round(h * 3600 + m * 60 + t), 86400)
+        return f"day {day + 1} {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+
+
+def _finite(distances: np.ndarray) -> np.ndarray:
+    """A distance field as flat float32 with unreachable tiles at a large finite distance."""
+    out = np.asarray(distances, dtype=np.float32).ravel().copy()
+    out[~np.isfinite(out)] = 1e9
+    return out
+
+
+def _doors_of_rooms(b: Building) -> list[list[int]]:
+    """Flat indices of the door tiles that open onto each room."""
+    _, H, W = b.shape
+    per_room: list[list[int]] = [[] for _ in b.rooms]
+    for f, y, x in np.argwhere(b.tiles == Tile.DOOR):
+        touching = set()
+        for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+            yy, xx = y + dy, x + dx
+            if 0 <= yy < H and 0 <= xx < W and b.room_of[f, yy, xx] >= 0:
+                touching.add(int(b.room_of[f, yy, xx]))
+        for r in touching:
+            per_room[r].append(b.flat(int(f), int(y), int(x)))
+    return per_room
+
+
+def _stair_adjacency(b: Building) -> tuple[np.ndarray, np.ndarray]:
+    """Stairs as a CSR adjacency over flat tiles, both directions: tile i links to stair_to[ptr[i]:ptr[i+1]]."""
+    links = np.concatenate([b.stairs, b.stairs[:, ::-1]]) if b.stairs.size else np.zeros((0, 2), dtype=np.int64)
+    links = links[np.lexsort((links[:, 1], links[:, 0]))]
+    ptr = np.zeros(b.tiles.size + 1, dtype=np.int64)
+    np.add.at(ptr, links[:, 0] + 1, 1)
+    return np.cumsum(ptr), links[:, 1].astype(np.int64)
