@@ -52,7 +52,7 @@ __all__ = [
     "load_scenario",
 ]
 
-MAX_PEOPLE = 1_000_000  # a school-scale agent model; cities and countries are `hyosan country`
+MAX_PEOPLE = 1_000_000  # a school-scale agent model; cities and countries need a compartment model
 MAX_SCENARIO_BYTES = 2_000_000
 Probability = typing.Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -61,7 +61,7 @@ def _headcount(n: int) -> int:
     if n > MAX_PEOPLE:
         raise ValueError(
             f"{n:,} people is more than the {MAX_PEOPLE:,} a school-scale agent model takes; "
-            "for a city or a country use `hyosan country`"
+            "a city or a country needs a compartment model, not one agent per person"
         )
     return n
 
@@ -184,6 +184,11 @@ class People(_Section):
     def total(self) -> int:
         return self.students + self.teachers + self.staff + self.soldiers
 
+    @model_validator(mode="after")
+    def _total(self) -> People:
+        _headcount(self.total)
+        return self
+
 
 class Zombie(_Section):
     """How the infected hunt (LORE: fast, relentless, immune to pain, drawn by sound, poor sight in the dark)."""
@@ -239,7 +244,6 @@ class Infection(_Section):
 
     turn_delay: TurnDelay = Field(default_factory=TurnDelay, description="Delay from bite to turning.")
     hambie_fraction: Probability = Field(0.02, description="Share of the bitten who never fully turn (hambies).")
-    hide_bite_chance: Probability = Field(0.3, description="Chance that a bitten person hides the bite.")
 
 
 EventKind = Literal[
@@ -255,6 +259,13 @@ EventKind = Literal[
 ]
 _NEEDS_ROOM = {"patient_zero", "rescue", "announcement", "phone_call"}
 _NOISY = {"announcement": 90.0, "phone_call": 70.0}
+# Keys beyond `at`, `kind` and `note` that each kind of event reads; any other key set is an error.
+_KEYS_OF_KIND = {
+    "patient_zero": {"room", "taken_to", "turn_after", "count"},
+    "rescue": {"room", "lasts"},
+    "announcement": {"room", "loudness", "lasts", "alarm"},
+    "phone_call": {"room", "loudness", "lasts", "alarm"},
+}
 
 
 class Event(_Section):
@@ -277,8 +288,11 @@ class Event(_Section):
     def _fields_for_kind(self) -> Event:
         if self.kind in _NEEDS_ROOM and self.room is None:
             raise ValueError(f"a {self.kind} event needs a room")
-        if self.kind != "patient_zero" and (self.taken_to or self.turn_after):
-            raise ValueError("taken_to and turn_after only apply to patient_zero events")
+        allowed = _KEYS_OF_KIND.get(self.kind, set())
+        unused = sorted(k for k in self.model_fields_set - {"at", "kind", "note"} if k not in allowed)
+        if unused:
+            what = ", ".join(sorted(allowed)) or "nothing beyond at, kind and note"
+            raise ValueError(f"a {self.kind} event does not use {', '.join(unused)} (it reads {what})")
         if self.kind in _NOISY and self.loudness is None:
             object.__setattr__(self, "loudness", _NOISY[self.kind])
         return self
@@ -381,7 +395,7 @@ def _resolve_source(source: str | Path, relative_to: Path | None) -> Path:
         raise UserInputError(
             f"no built-in scenario or file named {text!r}{did}. Built-ins: {', '.join(sorted(builtins))}"
         )
-    raise UserInputError("scenario file not found", path)
+    raise UserInputError(f"scenario file not found: {path}", path)
 
 
 def _load_chain(path: Path, chain: list[tuple[Path, str]]) -> dict[str, Any]:
