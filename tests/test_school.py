@@ -314,3 +314,9 @@ lasts = "2 min"
         after = np.abs(sim.col[zombies] - 33).mean()
         moved.append(before - after)
     assert np.mean(moved) > 5
+
+
+def test_the_default_school_falls_within_the_first_hour_or_so():
+    # LORE: the outbreak spreads through the school within the first hour.
+    fell = [run("hyosan-high", seed, until=100 * 60).summary["school_fell_s"] for seed in (1, 2)]
+    assert all(t is not None and t <= 75 * 60 for t in fell), fell

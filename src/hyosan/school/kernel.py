@@ -95,7 +95,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
         stair_to,
         goal_fields,
     ) = world
-    (state, intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, strength, budget,
+    (state, intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, strength, courage, budget,
      turn_at, will_be_hambie, seen_at, seen_y, seen_x, hidden_since, heading, hunt) = agents  # fmt: skip
     (lure, lure_until, lure_room, lure_src, lure_alarm, room_lure) = lures
     (rng_move, rng_contact, rng_infect) = rngs
@@ -181,8 +181,10 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
                     p = tile_head[(floor[z] * H + yy) * W + xx]
                     while p >= 0 and state[z] == ZOMBIE:
                         if state[p] == HEALTHY:
-                            # The person strikes first: a decisive blow stops the zombie for good.
-                            if _uniform(rng_contact) < params[Param.STOP_CHANCE_PER_BLOW] * strength[p] * dt:
+                            # The person strikes first (harder if strong, more often if brave): a decisive
+                            # blow stops the zombie for good; anything less does not slow it.
+                            blow = params[Param.STOP_CHANCE_PER_BLOW] * strength[p] * (0.5 + courage[p])
+                            if _uniform(rng_contact) < blow * dt:
                                 state[z] = DEAD
                                 _log(ev_t, ev_i, n_ev, t, EV_KILL, p, z, floor[z], row[z], col[z])
                                 here = (floor[z] * H + row[z]) * W + col[z]

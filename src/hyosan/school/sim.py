@@ -40,6 +40,8 @@ _WORLD_KIND = {
 _N_SOUNDS = 16  # sounds that can ring at once; the oldest gives way
 _SCREAM_DB = 85.0
 _SCREAM_S = 15.0
+_BARRICADE_DB = 70.0  # desks and chairs dragged against a door
+_BARRICADE_S = 20.0
 _NOISE_DEFAULT_S = {"announcement": 120.0, "phone_call": 30.0}
 _RESCUE_DEFAULT_S = 600.0
 _EVENT_BUFFER = 200_000
@@ -177,6 +179,7 @@ class SchoolSim:
         self.stamina = self.stamina_max.copy()
         role_strength = np.select([self.roles == "soldier", self.roles == "student"], [3.0, 1.0], 1.2)
         self.strength = rng.uniform(0.5, 1.5, n) * role_strength
+        self.courage = rng.uniform(0.0, 1.0, n)  # 0.5 is average: blows land as often as strength says
         self.budget = np.zeros(n)
         self.turn_at = np.full(n, np.inf)
         self.will_be_hambie = np.zeros(n, dtype=np.bool_)
@@ -379,7 +382,7 @@ class SchoolSim:
         world = (b.tiles, b.door_state, self.door_hp, b.room_of, self.light, self.room_door_ptr, self.room_doors,
                  self.room_refuge, self.stair_ptr, self.stair_to, self.goal_fields)  # fmt: skip
         agents = (self.state, self.intent, self.floor, self.row, self.col, self.goal, self.walk_speed, self.sprint_speed,
-                  self.stamina, self.stamina_max, self.strength, self.budget, self.turn_at, self.will_be_hambie,
+                  self.stamina, self.stamina_max, self.strength, self.courage, self.budget, self.turn_at, self.will_be_hambie,
                   self.seen_at, self.seen_y, self.seen_x, self.hidden_since, self.heading, self.hunt)  # fmt: skip
         lures = (self.lure, self.lure_until, self.lure_room, self.lure_src, self.lure_alarm, self.room_lure)
         rngs = (self.rng["movement"], self.rng["contact"], self.rng["infection"])
@@ -400,6 +403,10 @@ class SchoolSim:
         for k in first + np.flatnonzero(kinds == EventKind.BITE):
             f, y, x = (int(v) for v in self.ev_i[k, 3:6])
             self._add_sound(self.building.flat(f, y, x), _SCREAM_DB, float(self.ev_t[k]) + _SCREAM_S, alarm=True)
+        for k in first + np.flatnonzero(kinds == EventKind.BARRICADE):
+            # Dragging desks against a door is loud: it draws zombies, though it alarms nobody.
+            f, y, x = (int(v) for v in self.ev_i[k, 3:6])
+            self._add_sound(self.building.flat(f, y, x), _BARRICADE_DB, float(self.ev_t[k]) + _BARRICADE_S, alarm=False)
         changed = first + np.flatnonzero((kinds == EventKind.BARRICADE) | (kinds == EventKind.BREACH))
         if changed.size:
             tiles = np.ravel_multi_index(
