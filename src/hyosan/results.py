@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from hyosan.building.model import Building, DoorState, Tile
 from hyosan.errors import UserInputError
 
-__all__ = ["RESULT_FILES", "Results", "atomic_write", "load_results"]
+__all__ = ["RESULT_FILES", "Results", "atomic_write", "load_results", "world_json"]
 
 RESULT_FILES = (
     "summary.json",
@@ -23,6 +25,7 @@ RESULT_FILES = (
     "events.jsonl",
     "people.csv",
     "trajectories.parquet",
+    "world.json",
 )
 
 
@@ -35,6 +38,7 @@ class Results:
     events: pd.DataFrame
     people: pd.DataFrame
     trajectories: pd.DataFrame
+    world: dict[str, Any] = field(default_factory=dict)  # the building as drawn: floors, rooms (see `world_json`)
     run_info: dict[str, Any] = field(default_factory=dict)  # wall time etc.: kept out of summary.json
 
     def save(self, folder: str | Path) -> Path:
@@ -50,6 +54,7 @@ class Results:
         atomic_write(folder / "events.jsonl", lambda p: p.write_text(_jsonl(self.events)))
         atomic_write(folder / "people.csv", lambda p: self.people.to_csv(p, index=False, float_format="%.6g"))
         atomic_write(folder / "trajectories.parquet", lambda p: self.trajectories.to_parquet(p, index=False))
+        atomic_write(folder / "world.json", lambda p: p.write_text(_json(self.world)))
         if self.run_info:
             atomic_write(folder / "run-info.json", lambda p: p.write_text(_json(self.run_info)))
         return folder
@@ -70,8 +75,54 @@ def load_results(folder: str | Path) -> Results:
         events=events,
         people=pd.read_csv(folder / "people.csv", keep_default_na=False),
         trajectories=pd.read_parquet(folder / "trajectories.parquet"),
+        world=json.loads((folder / "world.json").read_text()),
         run_info=json.loads(info_path.read_text()) if info_path.is_file() else {},
     )
+
+
+def world_json(building: Building, door_state: np.ndarray | None = None) -> dict[str, Any]:
+    """The building as a results folder keeps it, so plots and replays need no scenario file.
+
+    ``maps``: per floor, one string per row in the floor-plan legend (doors in their starting state;
+    a barricaded door is ``%``), all floors padded to one size; ``rooms``: name, floor index, anchor
+    row and column (0-based), light at the start; ``stairs``: linked tile pairs as [floor, row, col].
+    `door_state` overrides the building's current door states (pass the ones at the start of a run).
+    """
+    doors = building.door_state if door_state is None else door_state
+    symbol = {Tile.VOID: " ", Tile.WALL: "#", Tile.FLOOR: ".", Tile.WINDOW: "=", Tile.EXIT: ">"}
+    door_symbol = {
+        DoorState.OPEN: "/",
+        DoorState.CLOSED: "+",
+        DoorState.LOCKED: "&",
+        DoorState.BARRICADED: "%",
+        DoorState.BROKEN: "/",
+    }
+    maps = []
+    for f in range(building.n_floors):
+        rows = []
+        for y in range(building.shape[1]):
+            line = []
+            for x in range(building.shape[2]):
+                tile = Tile(int(building.tiles[f, y, x]))
+                if tile == Tile.DOOR:
+                    line.append(door_symbol[DoorState(int(doors[f, y, x]))])
+                elif tile == Tile.STAIRS:
+                    line.append(str(int(building.stair_id[f, y, x])))
+                else:
+                    line.append(symbol[tile])
+            rows.append("".join(line))
+        maps.append(rows)
+    return {
+        "name": building.name,
+        "tile_m": building.tile_m,
+        "floors": list(building.floor_names),
+        "maps": maps,
+        "rooms": [
+            {"name": r.name, "floor": r.floor, "row": r.anchor[0], "col": r.anchor[1], "light": r.light}
+            for r in building.rooms
+        ],
+        "stairs": [[list(building.unflat(a)), list(building.unflat(b))] for a, b in building.stairs],
+    }
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:

@@ -13,7 +13,7 @@ import pandas as pd
 from hyosan import __version__
 from hyosan.building.model import Building, DoorState, Tile
 from hyosan.errors import UserInputError
-from hyosan.results import Results
+from hyosan.results import Results, world_json
 from hyosan.rng import RandomStreams
 from hyosan.scenario import Event, Scenario, load_scenario
 from hyosan.school import kernel
@@ -249,6 +249,7 @@ class SchoolSim:
         self._stopped_early = False
         self._rescue_until = -1.0
         self.params = self._params()
+        self._doors_at_start = b.door_state.copy()
         self.door_hp = np.where(b.door_state == DoorState.BARRICADED, b.barricade_strength, sc.zombie.door_break_time)
         self.light = b.light()
         n_rooms = len(b.rooms)
@@ -575,8 +576,9 @@ class SchoolSim:
             "row": tr_i[:, 2].astype(np.int16), "col": tr_i[:, 3].astype(np.int16),
             "state": pd.Categorical.from_codes(tr_i[:, 4].astype(np.int8), categories=STATE_NAMES),
         })  # fmt: skip
+        world = world_json(self.building, self._doors_at_start)
         return Results(summary=self._summary(events, people), timeseries=self._timeseries(), events=events, people=people,
-                       trajectories=trajectories)  # fmt: skip
+                       trajectories=trajectories, world=world)  # fmt: skip
 
     def _events_table(self) -> pd.DataFrame:
         b = self.building
