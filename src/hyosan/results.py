@@ -16,7 +16,9 @@ import pandas as pd
 from hyosan.building.model import Building, DoorState, Tile
 from hyosan.errors import UserInputError
 
-__all__ = ["RESULT_FILES", "Results", "atomic_write", "load_results", "world_json"]
+__all__ = ["RELATIONSHIP_COLUMNS", "RESULT_FILES", "Results", "atomic_write", "load_results", "world_json"]
+
+RELATIONSHIP_COLUMNS = ["person", "other", "kind", "weight"]
 
 RESULT_FILES = (
     "summary.json",
@@ -39,6 +41,10 @@ class Results:
     people: pd.DataFrame
     trajectories: pd.DataFrame
     world: dict[str, Any] = field(default_factory=dict)  # the building as drawn: floors, rooms (see `world_json`)
+    # Who is tied to whom: person and other are people.csv ids; kind is friend, best_friend, crush,
+    # rival, bully (person bullies other), sibling, parent (person is other's parent) or teacher
+    # (person teaches other); weight in [0, 1] is the strength of the tie.
+    relationships: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RELATIONSHIP_COLUMNS))
     run_info: dict[str, Any] = field(default_factory=dict)  # wall time etc.: kept out of summary.json
 
     def save(self, folder: str | Path) -> Path:
@@ -55,6 +61,10 @@ class Results:
         atomic_write(folder / "people.csv", lambda p: self.people.to_csv(p, index=False, float_format="%.6g"))
         atomic_write(folder / "trajectories.parquet", lambda p: self.trajectories.to_parquet(p, index=False))
         atomic_write(folder / "world.json", lambda p: p.write_text(_json(self.world)))
+        atomic_write(
+            folder / "relationships.csv",
+            lambda p: self.relationships.to_csv(p, index=False, float_format="%.6g"),
+        )
         if self.run_info:
             atomic_write(folder / "run-info.json", lambda p: p.write_text(_json(self.run_info)))
         return folder
@@ -69,6 +79,10 @@ def load_results(folder: str | Path) -> Results:
     events_text = (folder / "events.jsonl").read_text()
     events = pd.DataFrame([json.loads(line) for line in events_text.splitlines() if line.strip()])
     info_path = folder / "run-info.json"
+    ties_path = folder / "relationships.csv"  # absent from folders written before ties existed
+    relationships = (
+        pd.read_csv(ties_path) if ties_path.is_file() else pd.DataFrame(columns=RELATIONSHIP_COLUMNS)
+    )
     return Results(
         summary=json.loads((folder / "summary.json").read_text()),
         timeseries=pd.read_parquet(folder / "timeseries.parquet"),
@@ -76,6 +90,7 @@ def load_results(folder: str | Path) -> Results:
         people=pd.read_csv(folder / "people.csv", keep_default_na=False),
         trajectories=pd.read_parquet(folder / "trajectories.parquet"),
         world=json.loads((folder / "world.json").read_text()),
+        relationships=relationships,
         run_info=json.loads(info_path.read_text()) if info_path.is_file() else {},
     )
 

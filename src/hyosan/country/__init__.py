@@ -1,0 +1,1 @@
+"""The country model: the outbreak on a population lattice, with quarantine and the army."""

@@ -1,0 +1,3 @@
+"""`hyosan country` (commands register on the app defined in hyosan.cli)."""
+
+from hyosan.cli import app  # noqa: F401

@@ -1,0 +1,1 @@
+"""Many runs: sweeps, sensitivity analysis and what-if forks, locally or on a Dask cluster."""

@@ -1,0 +1,1 @@
+"""People who matter: the roster, relationships and the story of a run."""

@@ -1,0 +1,1 @@
+"""Pictures of a run: curves, floor snapshots, animations and the browser replay."""
