@@ -80,9 +80,7 @@ def load_results(folder: str | Path) -> Results:
     events = pd.DataFrame([json.loads(line) for line in events_text.splitlines() if line.strip()])
     info_path = folder / "run-info.json"
     ties_path = folder / "relationships.csv"  # absent from folders written before ties existed
-    relationships = (
-        pd.read_csv(ties_path) if ties_path.is_file() else pd.DataFrame(columns=RELATIONSHIP_COLUMNS)
-    )
+    relationships = pd.read_csv(ties_path) if ties_path.is_file() else pd.DataFrame(columns=RELATIONSHIP_COLUMNS)
     return Results(
         summary=json.loads((folder / "summary.json").read_text()),
         timeseries=pd.read_parquet(folder / "timeseries.parquet"),

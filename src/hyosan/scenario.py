@@ -246,6 +246,59 @@ class Infection(_Section):
     hambie_fraction: Probability = Field(0.02, description="Share of the bitten who never fully turn (hambies).")
 
 
+class Stress(_Section):
+    """How fear builds and fades (LORE: teenagers under siege; stress decides who screams, panics or holds on).
+
+    Stress runs from 0 (calm) to 1 (terror). Rates are given as the time a cause needs to take a calm
+    person to terror on its own; causes add up.
+    """
+
+    danger_fill: Duration = Field(60.0, gt=0, description="Zombies in sight: time from calm to terror (s).")
+    dark_fill: Duration = Field(1800.0, gt=0, description="In the dark: time from calm to terror (s).")
+    siege_after: Duration = Field(
+        6 * 3600.0, ge=0, description="Hunger and thirst start to tell on the hidden after this long (s)."
+    )
+    siege_fill: Duration = Field(
+        12 * 3600.0, gt=0, description="Hunger and thirst in a long siege: time from calm to terror (s)."
+    )
+    calm_down: Duration = Field(
+        600.0,
+        gt=0,
+        description="Safe and alone: time from terror back to calm (s); close people nearby shorten it.",
+    )
+    grief: Probability = Field(
+        0.5,
+        description="Stress added when someone with a tie of weight 1 is bitten or turns (scaled by the tie's weight).",
+    )
+    scream_above: Probability = Field(0.8, description="Stress above which a person may scream.")
+    scream_chance: Probability = Field(
+        0.01,
+        description="Chance per second that a person above `scream_above` screams (a loud, alarming sound); "
+        "at most one scream in ten minutes each.",
+    )
+    panic_above: Probability = Field(0.95, description="Stress above which a hidden person may bolt from the room.")
+    panic_chance: Probability = Field(0.01, description="Chance per second that a person above `panic_above` bolts.")
+
+
+class Hambies(_Section):
+    """The bitten who never fully turn (LORE: mind and memories kept, stronger, ignored by zombies, hungry)."""
+
+    hunger_fill: Duration = Field(
+        12 * 3600.0, gt=0, description="Time for a hambie's hunger to go from fed to starving (s)."
+    )
+    blood_fill: Duration = Field(
+        1200.0, gt=0, description="Next to a living person, the smell of blood: time from fed to starving (s)."
+    )
+    bite_chance: Probability = Field(
+        0.02, description="Chance per second that a starving, unrestrained hambie bites a person next to it."
+    )
+    reveal_hunger: Probability = Field(
+        0.6, description="Hunger above which the signs show (eyes, growls): people next to it find it out; 1 = never."
+    )
+    strength_gain: float = Field(2.0, ge=1.0, le=10.0, description="Strength of a hambie relative to its human self.")
+    speed_gain: float = Field(1.3, ge=1.0, le=3.0, description="Sprint speed of a hambie relative to its human self.")
+
+
 EventKind = Literal[
     "patient_zero",
     "seal",
@@ -310,6 +363,8 @@ class Scenario(_Section):
     zombie: Zombie = Field(default_factory=Zombie)
     doors: Doors = Field(default_factory=Doors)
     infection: Infection = Field(default_factory=Infection)
+    stress: Stress = Field(default_factory=Stress)
+    hambies: Hambies = Field(default_factory=Hambies)
     events: list[Event] = Field(default_factory=list)
 
     _sources: list[tuple[Path, str]] = PrivateAttr(default_factory=list)

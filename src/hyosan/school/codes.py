@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["EventKind", "Intent", "Param", "State"]
+__all__ = ["EventKind", "HambieStatus", "Intent", "Param", "State"]
 
 
 class State(IntEnum):
@@ -45,6 +45,13 @@ class EventKind(IntEnum):
     BREACH = 8  # zombies break a closed or barricaded door
     ESCAPE = 9
     RESCUE = 10
+    SCREAM = 11  # stress boiled over: a loud, alarming sound
+    PANIC = 12  # a hidden person bolts from the room
+    GRIEF = 13  # someone close (other) was bitten or turned
+    HAMBIE_FOUND = 14  # a person (other) finds out that a hambie (person) is one
+    HAMBIE_KEPT = 15  # the vote that follows: the group keeps the hambie among them...
+    HAMBIE_RESTRAINED = 16  # ...ties it up...
+    HAMBIE_EXPELLED = 17  # ...or drives it out
     PATIENT_ZERO = 100
     SEAL = 101
     POWER_CUT = 102
@@ -90,4 +97,29 @@ class Param(IntEnum):
     CHATTER_DB = 27  # one calm person talking, at 1 m
     PERSON_HEARING_DB = 28
     IDLE_AFTER_S = 29  # a wandering zombie with nothing to chase goes idle after this long
-    N = 30
+    STRESS_DANGER_PER_S = 30
+    STRESS_DARK_PER_S = 31
+    SIEGE_AFTER_S = 32
+    STRESS_SIEGE_PER_S = 33
+    STRESS_RELIEF_PER_S = 34
+    GRIEF = 35
+    SCREAM_ABOVE = 36
+    SCREAM_CHANCE_PER_S = 37
+    PANIC_ABOVE = 38
+    PANIC_CHANCE_PER_S = 39
+    HUNGER_PER_S = 40
+    BLOOD_HUNGER_PER_S = 41
+    HAMBIE_BITE_CHANCE_PER_S = 42
+    REVEAL_HUNGER = 43
+    HAMBIE_STRENGTH_GAIN = 44
+    HAMBIE_SPEED_GAIN = 45
+    N = 46
+
+
+class HambieStatus(IntEnum):
+    """What the people around a hambie know and decided about it."""
+
+    SECRET = 0  # nobody knows yet
+    KEPT = 1  # found out; the group keeps it among them
+    RESTRAINED = 2  # found out; tied up, it cannot bite
+    EXPELLED = 3  # found out; driven away, it keeps away from them

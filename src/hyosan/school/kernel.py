@@ -23,7 +23,7 @@ import numba as nb
 import numpy as np
 
 from hyosan.building.senses import _line_of_sight as line_of_sight_flat
-from hyosan.school.codes import EventKind, Intent, Param, State
+from hyosan.school.codes import EventKind, HambieStatus, Intent, Param, State
 
 __all__ = [
     "N_STATES",
@@ -45,6 +45,16 @@ EV_OPEN, EV_CLOSE, EV_BARRICADE, EV_BREACH = (
     int(k) for k in (EventKind.DOOR_OPEN, EventKind.DOOR_CLOSE, EventKind.BARRICADE, EventKind.BREACH)
 )
 EV_ESCAPE, EV_RESCUE = int(EventKind.ESCAPE), int(EventKind.RESCUE)
+EV_SCREAM, EV_PANIC, EV_GRIEF, EV_FOUND = (
+    int(k) for k in (EventKind.SCREAM, EventKind.PANIC, EventKind.GRIEF, EventKind.HAMBIE_FOUND)
+)
+EV_KEPT, EV_RESTRAINED, EV_EXPELLED = (
+    int(k) for k in (EventKind.HAMBIE_KEPT, EventKind.HAMBIE_RESTRAINED, EventKind.HAMBIE_EXPELLED)
+)
+SECRET, KEPT, RESTRAINED, EXPELLED = (int(h) for h in HambieStatus)
+MIND_EVERY = 4  # ticks between updates of stress and hunger: both change over tens of seconds
+_SCREAM_GAP_S = 600.0  # terror mostly silences: a person screams at most once in ten minutes
+_GRIEF_SIGHT_TILES = 10  # a bite is grieved at once only by those near enough to see it; a turn by all
 T_VOID, T_WALL, T_FLOOR, T_DOOR, T_WINDOW, T_STAIRS, T_EXIT = 0, 1, 2, 3, 4, 5, 6
 D_OPEN, D_CLOSED, D_LOCKED, D_BARRICADED, D_BROKEN = 0, 1, 2, 3, 4
 N_STATES = 7
@@ -75,12 +85,13 @@ def seed_rng(seed: int) -> np.ndarray:
 
 
 @nb.njit(cache=True)
-def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, n_ev, scratch):
+def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds):
     """Advance the school from `t_now` toward `t_stop`; returns (time reached, why it stopped).
 
     Arguments are tuples of arrays (see `SchoolSim._advance` for their order): `world` the building
     and its fields, `lures` what draws zombies, `agents` the state arrays, `rngs` the random streams,
-    `rec` the recording buffers, `ev_t`/`ev_i` the event log, `scratch` preallocated work arrays.
+    `rec` the recording buffers, `ev_t`/`ev_i` the event log, `scratch` preallocated work arrays,
+    `minds` stress, hunger, what is known of hambies, and the ties between people (see `_minds_act`).
     """
     (
         tiles,
@@ -98,7 +109,9 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
     (state, intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, strength, courage, budget,
      turn_at, will_be_hambie, seen_at, seen_y, seen_x, hidden_since, heading, hunt) = agents  # fmt: skip
     (lure, lure_until, lure_room, lure_src, lure_alarm, room_lure) = lures
-    (rng_move, rng_contact, rng_infect) = rngs
+    (rng_move, rng_contact, rng_infect, rng_minds) = rngs
+    stress = minds[0]
+    hambie_status = minds[2]
     (next_record, counts, n_counts, next_frame, last, tr_t, tr_i, n_tr, ever_bitten) = rec
     (room_zombies, room_chatter, occupancy, tile_head, agent_next, cell_zombies, cell_prey, cell_next, prey_on_floor,
      active) = scratch  # fmt: skip
@@ -161,7 +174,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
                      hunt, rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, ev_t, ev_i, n_ev)  # fmt: skip
         _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_door_ptr, room_doors, room_refuge,
                     room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active,
-                    n_active, state,
+                    n_active, state, stress, hambie_status,
                     intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at,
                     seen_y, seen_x, hidden_since, occupancy, tile_head, agent_next, cell_zombies, cell_next, ev_t, ev_i,
                     n_ev)  # fmt: skip
@@ -205,6 +218,12 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
                                     intent[p] = FLEE
                                 _log(ev_t, ev_i, n_ev, t, EV_BITE, p, z, floor[p], row[p], col[p])
                         p = agent_next[p]
+
+        # --- minds: stress, grief, screams and panic; hambies' hunger, discovery and the vote -------
+        if tick % MIND_EVERY == 0:
+            _minds_act(t, MIND_EVERY * dt, params, tiles, doors, light, room_of, state, intent, floor, row, col,
+                       seen_at, seen_y, seen_x, strength, sprint_speed, turn_at, will_be_hambie, ever_bitten, minds,
+                       tile_head, agent_next, rng_minds, rng_infect, ev_t, ev_i, n_ev)  # fmt: skip
 
         # --- record ------------------------------------------------------------------------------------
         while t >= next_record[0] - 1e-9 and n_counts[0] < counts.shape[0]:
@@ -418,7 +437,7 @@ def _loudest_lure(f, y, x, params, lure, lure_room, active, n_active, room_chatt
 @nb.njit(cache=True)
 def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_door_ptr, room_doors, room_refuge,
                  room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active, n_active, state,
-                 intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at, seen_y,
+                 stress, hambie_status, intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at, seen_y,
                  seen_x, hidden_since, occupancy, tile_head, agent_next, cell_zombies, cell_next, ev_t, ev_i,
                  n_ev):  # fmt: skip
     """Every person senses, decides and moves."""
@@ -478,7 +497,14 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
         elif intent[i] == FLEE:
             intent[i] = CALM
 
-        if intent[i] == FLEE and here_room >= 0 and room_refuge[here_room] and room_zombies[here_room] == 0:
+        if (
+            intent[i] == FLEE
+            and here_room >= 0
+            and room_refuge[here_room]
+            and room_zombies[here_room] == 0
+            and stress[i] < params[Param.PANIC_ABOVE]  # in a panic, nobody stops to hide
+            and not (state[i] == HAMBIE and hambie_status[i] == EXPELLED)  # driven out: no room takes it in
+        ):
             # In a room with doors and no zombie in it: shut the doors and hide.
             _close_room(i, t, here_room, doors, room_door_ptr, room_doors, occupancy, H, W, ev_t, ev_i, n_ev)
             intent[i] = HIDE
@@ -596,6 +622,199 @@ def _barricade_room(i, t, room, doors, door_hp, strength, room_door_ptr, room_do
             doors[df, dy, dx] = D_BARRICADED
             door_hp[df, dy, dx] += strength
             _log(ev_t, ev_i, n_ev, t, EV_BARRICADE, i, -1, df, dy, dx)
+
+
+# --- minds ------------------------------------------------------------------------------------------------
+
+
+@nb.njit(cache=True)
+def _minds_act(t, dt_m, params, tiles, doors, light, room_of, state, intent, floor, row, col, seen_at, seen_y, seen_x,
+               strength, sprint_speed, turn_at, will_be_hambie, ever_bitten, minds, tile_head, agent_next, rng,
+               rng_infect, ev_t, ev_i, n_ev):  # fmt: skip
+    """Stress and grief of the living; hunger, discovery and fate of hambies. Runs every MIND_EVERY ticks.
+
+    `minds` = (stress, hunger, hambie_status, screamed_at, last_state, in_ptr, in_from, in_weight, out_ptr,
+    out_to, out_weight): ties in both directions as CSR (row v of `in_*` lists who is tied *to* v, so
+    who grieves v; row i of `out_*` lists whom i is tied to). Weights lie in [0, 1].
+    """
+    (stress, hunger, hambie_status, screamed_at, last_state, in_ptr, in_from, in_weight, out_ptr, out_to,
+     out_weight) = minds  # fmt: skip
+    _, H, W = tiles.shape
+    n = state.shape[0]
+    # Losses since the last look. A turn is grieved by everyone tied to the person (word travels by
+    # phone); a bite only by those near enough to see it.
+    for v in range(n):
+        s = state[v]
+        was = last_state[v]
+        if s == was:
+            continue
+        last_state[v] = s
+        if s == HAMBIE:  # LORE: stronger and faster than before, and fed for now
+            strength[v] *= params[Param.HAMBIE_STRENGTH_GAIN]
+            sprint_speed[v] *= params[Param.HAMBIE_SPEED_GAIN]
+            hunger[v] = 0.0
+            continue
+        # Bitten, or turned (and perhaps stopped at once) since the last look.
+        if not ((was == HEALTHY or was == BITTEN) and (s == BITTEN or s == ZOMBIE or s == DEAD)):
+            continue
+        for e in range(in_ptr[v], in_ptr[v + 1]):
+            j = in_from[e]
+            if state[j] != HEALTHY and state[j] != BITTEN and state[j] != HAMBIE:
+                continue
+            if s == BITTEN and (
+                floor[j] != floor[v]
+                or abs(row[j] - row[v]) > _GRIEF_SIGHT_TILES
+                or abs(col[j] - col[v]) > _GRIEF_SIGHT_TILES
+            ):
+                continue
+            stress[j] = min(1.0, stress[j] + params[Param.GRIEF] * in_weight[e])
+            _log(ev_t, ev_i, n_ev, t, EV_GRIEF, j, v, floor[j], row[j], col[j])
+
+    for i in range(n):
+        s = state[i]
+        if s == HAMBIE:
+            _hambie_act(i, t, dt_m, params, tiles, doors, room_of, state, intent, floor, row, col, seen_at, seen_y,
+                        seen_x, turn_at, will_be_hambie, ever_bitten, stress, hunger, hambie_status, out_ptr, out_to,
+                        out_weight, tile_head, agent_next, rng, rng_infect, ev_t, ev_i, n_ev, H, W)  # fmt: skip
+            continue
+        if s != HEALTHY and s != BITTEN:
+            continue
+        f = floor[i]
+        danger = t - seen_at[i] < params[Param.FLEE_MEMORY_S]
+        rise = 0.0
+        if danger:
+            rise += params[Param.STRESS_DANGER_PER_S]
+        if not light[f, row[i], col[i]]:
+            rise += params[Param.STRESS_DARK_PER_S]
+        if intent[i] == HIDE and t >= params[Param.SIEGE_AFTER_S]:
+            rise += params[Param.STRESS_SIEGE_PER_S]
+        fall = 0.0
+        if not danger:
+            # Comfort: the people one is close to, within a few steps.
+            comfort = 0.0
+            for e in range(out_ptr[i], out_ptr[i + 1]):
+                j = out_to[e]
+                if (
+                    (state[j] == HEALTHY or state[j] == BITTEN or state[j] == HAMBIE)
+                    and floor[j] == f
+                    and abs(row[j] - row[i]) <= 3
+                    and abs(col[j] - col[i]) <= 3
+                ):
+                    comfort += out_weight[e]
+            fall = params[Param.STRESS_RELIEF_PER_S] * (1.0 + min(comfort, 2.0))
+        stress[i] = min(1.0, max(0.0, stress[i] + dt_m * (rise - fall)))
+        if (
+            stress[i] > params[Param.SCREAM_ABOVE]
+            and t - screamed_at[i] >= _SCREAM_GAP_S
+            and _uniform(rng) < params[Param.SCREAM_CHANCE_PER_S] * dt_m
+        ):
+            screamed_at[i] = t
+            _log(ev_t, ev_i, n_ev, t, EV_SCREAM, i, -1, f, row[i], col[i])
+        if intent[i] == HIDE and stress[i] > params[Param.PANIC_ABOVE]:
+            if _uniform(rng) < params[Param.PANIC_CHANCE_PER_S] * dt_m:
+                intent[i] = FLEE  # bolts, from nothing in particular: away from where they hid
+                seen_at[i] = t
+                seen_y[i] = row[i]
+                seen_x[i] = col[i]
+                _log(ev_t, ev_i, n_ev, t, EV_PANIC, i, -1, f, row[i], col[i])
+
+
+@nb.njit(cache=True)
+def _hambie_act(h, t, dt_m, params, tiles, doors, room_of, state, intent, floor, row, col, seen_at, seen_y, seen_x,
+                turn_at, will_be_hambie, ever_bitten, stress, hunger, hambie_status, out_ptr, out_to, out_weight,
+                tile_head, agent_next, rng, rng_infect, ev_t, ev_i, n_ev, H, W):  # fmt: skip
+    """One hambie: hunger grows (faster near the living); the starving bite unless restrained; the signs give it away."""
+    f = floor[h]
+    next_to = -1  # a living person on a neighbouring tile, nothing in between
+    near = False  # a living person within two steps: the smell of blood
+    for dy in range(-2, 3):
+        for dx in range(-2, 3):
+            yy = row[h] + dy
+            xx = col[h] + dx
+            if yy < 0 or yy >= H or xx < 0 or xx >= W:
+                continue
+            p = tile_head[(f * H + yy) * W + xx]
+            while p >= 0:
+                if state[p] == HEALTHY:
+                    near = True
+                    if (
+                        next_to < 0
+                        and abs(dy) <= 1
+                        and abs(dx) <= 1
+                        and not _blocked_between(tiles, doors, f, row[h], col[h], yy, xx)
+                    ):
+                        next_to = p
+                p = agent_next[p]
+    rate = params[Param.HUNGER_PER_S] + (params[Param.BLOOD_HUNGER_PER_S] if near else 0.0)
+    hunger[h] = min(1.0, hunger[h] + dt_m * rate)
+    if next_to < 0:
+        return
+    bites = (
+        hunger[h] >= 1.0
+        and hambie_status[h] != RESTRAINED
+        and _uniform(rng) < params[Param.HAMBIE_BITE_CHANCE_PER_S] * dt_m
+    )
+    if bites:
+        state[next_to] = BITTEN
+        ever_bitten[0] += 1
+        turn_at[next_to] = t + _turn_delay(rng_infect, params[Param.TURN_MEDIAN_S], params[Param.TURN_SIGMA])
+        will_be_hambie[next_to] = _uniform(rng_infect) < params[Param.HAMBIE_FRACTION]
+        seen_at[next_to] = t
+        seen_y[next_to] = row[h]
+        seen_x[next_to] = col[h]
+        _log(ev_t, ev_i, n_ev, t, EV_BITE, next_to, h, f, row[next_to], col[next_to])
+        hunger[h] = 0.2  # fed, for a while
+    found_out = hambie_status[h] == SECRET and (bites or hunger[h] > params[Param.REVEAL_HUNGER])
+    if found_out or (hambie_status[h] == KEPT and bites):  # a kept hambie that bites is judged again
+        _log(ev_t, ev_i, n_ev, t, EV_FOUND, h, next_to, f, row[h], col[h])
+        _hambie_vote(h, next_to, t, room_of, state, intent, floor, row, col, seen_at, seen_y, seen_x, stress,
+                     hambie_status, out_ptr, out_to, out_weight, ev_t, ev_i, n_ev)  # fmt: skip
+
+
+@nb.njit(cache=True)
+def _hambie_vote(h, finder, t, room_of, state, intent, floor, row, col, seen_at, seen_y, seen_x, stress,
+                 hambie_status, out_ptr, out_to, out_weight, ev_t, ev_i, n_ev):  # fmt: skip
+    """The people with the finder decide: keep the hambie, restrain it, or drive it out.
+
+    Every living person in the finder's room (or within 4 tiles outside rooms) votes with three weights:
+    their tie to the hambie for keeping it, their stress beyond that tie for driving it out, and an even
+    0.5 for the middle way of restraining it. The heaviest option wins; ties go to the gentler one.
+    """
+    f = floor[finder]
+    room = room_of[f, row[finder], col[finder]]
+    keep = 0.0
+    expel = 0.0
+    restrain = 0.0
+    for v in range(state.shape[0]):
+        if (state[v] != HEALTHY and state[v] != BITTEN) or floor[v] != f:
+            continue
+        if room >= 0:
+            if room_of[f, row[v], col[v]] != room:
+                continue
+        elif abs(row[v] - row[finder]) > 4 or abs(col[v] - col[finder]) > 4:
+            continue
+        tie = 0.0
+        for e in range(out_ptr[v], out_ptr[v + 1]):
+            if out_to[e] == h:
+                tie = max(tie, out_weight[e])
+        keep += tie
+        expel += max(0.0, stress[v] - tie)
+        restrain += 0.5
+    if keep >= restrain and keep >= expel:
+        hambie_status[h] = KEPT
+        kind = EV_KEPT
+    elif restrain >= expel:
+        hambie_status[h] = RESTRAINED
+        intent[h] = HIDE  # tied up where it stands
+        kind = EV_RESTRAINED
+    else:
+        hambie_status[h] = EXPELLED
+        intent[h] = FLEE  # away from the people who drove it out
+        seen_at[h] = t
+        seen_y[h] = row[finder]
+        seen_x[h] = col[finder]
+        kind = EV_EXPELLED
+    _log(ev_t, ev_i, n_ev, t, kind, h, finder, floor[h], row[h], col[h])
 
 
 # --- senses ----------------------------------------------------------------------------------------------

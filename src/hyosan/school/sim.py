@@ -17,7 +17,7 @@ from hyosan.results import Results, world_json
 from hyosan.rng import RandomStreams
 from hyosan.scenario import Event, Scenario, load_scenario
 from hyosan.school import kernel
-from hyosan.school.codes import EventKind, Intent, Param, State
+from hyosan.school.codes import EventKind, HambieStatus, Intent, Param, State
 from hyosan.units import format_duration
 from hyosan.world import ROLES, build_building, count_people
 
@@ -26,6 +26,14 @@ __all__ = ["STATE_NAMES", "ProgressInfo", "SchoolSim"]
 STATE_NAMES = [s.name.lower() for s in State]
 _FLOOR_STATES = ("healthy", "bitten", "zombie", "hambie", "dead")
 _EVENT_NAMES = {k.value: k.name.lower() for k in EventKind}
+# The three outcomes of a vote on a hambie are one kind of event in the results, told apart by its note.
+_VOTE_NOTES = {
+    EventKind.HAMBIE_KEPT: "keep",
+    EventKind.HAMBIE_RESTRAINED: "restrain",
+    EventKind.HAMBIE_EXPELLED: "expel",
+}
+for _kind in _VOTE_NOTES:
+    _EVENT_NAMES[_kind.value] = "hambie_vote"
 _WORLD_KIND = {
     "patient_zero": EventKind.PATIENT_ZERO,
     "seal": EventKind.SEAL,
@@ -53,6 +61,29 @@ _FLEE_MEMORY_S = 30.0  # a person stays alert this long after seeing or hearing 
 _IDLE_AFTER_S = 60.0  # LORE: with nothing to see or hear, zombies stand still
 
 
+def tie_csr(n: int, ties: pd.DataFrame | None) -> tuple[np.ndarray, ...]:
+    """Ties between people as compressed rows both ways: (in_ptr, in_from, in_weight, out_ptr, out_to, out_weight).
+
+    `ties` has columns person, other (ids), weight in [0, 1] (kind is not needed by the kernels); row v of
+    the `in` arrays lists who is tied to v, row i of the `out` arrays whom i is tied to.
+    """
+    if ties is None or len(ties) == 0:
+        src = np.zeros(0, dtype=np.int64)
+        dst = np.zeros(0, dtype=np.int64)
+        weight = np.zeros(0)
+    else:
+        src = ties["person"].to_numpy(dtype=np.int64)
+        dst = ties["other"].to_numpy(dtype=np.int64)
+        weight = ties["weight"].to_numpy(dtype=np.float64)
+    out = []
+    for key, value in ((dst, src), (src, dst)):
+        order = np.argsort(key, kind="stable")
+        ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(key, minlength=n), out=ptr[1:])
+        out += [ptr, value[order].copy(), weight[order].copy()]
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class ProgressInfo:
     """What a progress bar shows while a run goes on."""
@@ -76,6 +107,7 @@ class SchoolSim:
         self.building: Building = build_building(scenario)
         self.streams = RandomStreams(self.seed)
         self._setup_people()
+        self._tie_csr = tie_csr(len(self.state), getattr(self, "ties", None))
         self._setup_world()
         self._setup_recording()
 
@@ -129,9 +161,11 @@ class SchoolSim:
     def _outbreak_over(self) -> bool:
         s = self.state
         moving = (self.intent == Intent.FLEE) | (self.intent == Intent.GOTO)
+        # A hambie that is free to bite, with anyone left to bite, keeps the story going.
+        hungry = (s == State.HAMBIE) & (self.hambie_status != HambieStatus.RESTRAINED)
         return not np.any(
             (s == State.ZOMBIE) | (s == State.BITTEN) | (moving & ((s == State.HEALTHY) | (s == State.HAMBIE)))
-        )
+        ) and not (np.any(hungry) and np.any(s == State.HEALTHY))
 
     def _fast_forward(self, t_target: float) -> None:
         every = self.params[Param.RECORD_EVERY_S]
@@ -189,6 +223,11 @@ class SchoolSim:
         self.hidden_since = np.zeros(n)
         self.heading = rng.integers(0, 8, n).astype(np.int64)
         self.hunt = np.full(n, -1, dtype=np.int64)
+        self.stress = np.zeros(n)  # 0 calm .. 1 terror
+        self.hunger = np.zeros(n)  # hambies only: 0 fed .. 1 starving
+        self.hambie_status = np.zeros(n, dtype=np.uint8)  # HambieStatus
+        self.screamed_at = np.full(n, -1e9)
+        self.mind_state = np.zeros(n, dtype=np.uint8)  # states as the minds last saw them (for grief)
         self._place_people(rng)
         self.start_room = self.building.room_of[self.floor, self.row, self.col].copy()
 
@@ -309,7 +348,7 @@ class SchoolSim:
         self.active_lures = np.zeros(n_lures, dtype=np.int64)
         self.rng = {
             name: kernel.seed_rng(self.streams.seed_for(name))
-            for name in ("movement", "senses", "contact", "infection")
+            for name in ("movement", "senses", "contact", "infection", "minds")
         }
 
     def _params(self) -> np.ndarray:
@@ -348,6 +387,22 @@ class SchoolSim:
             Param.CHATTER_DB: sc.people.chatter_level,
             Param.PERSON_HEARING_DB: sc.people.hearing_threshold,
             Param.IDLE_AFTER_S: _IDLE_AFTER_S,
+            Param.STRESS_DANGER_PER_S: 1.0 / sc.stress.danger_fill,
+            Param.STRESS_DARK_PER_S: 1.0 / sc.stress.dark_fill,
+            Param.SIEGE_AFTER_S: sc.stress.siege_after,
+            Param.STRESS_SIEGE_PER_S: 1.0 / sc.stress.siege_fill,
+            Param.STRESS_RELIEF_PER_S: 1.0 / sc.stress.calm_down,
+            Param.GRIEF: sc.stress.grief,
+            Param.SCREAM_ABOVE: sc.stress.scream_above,
+            Param.SCREAM_CHANCE_PER_S: sc.stress.scream_chance,
+            Param.PANIC_ABOVE: sc.stress.panic_above,
+            Param.PANIC_CHANCE_PER_S: sc.stress.panic_chance,
+            Param.HUNGER_PER_S: 1.0 / sc.hambies.hunger_fill,
+            Param.BLOOD_HUNGER_PER_S: 1.0 / sc.hambies.blood_fill,
+            Param.HAMBIE_BITE_CHANCE_PER_S: sc.hambies.bite_chance,
+            Param.REVEAL_HUNGER: sc.hambies.reveal_hunger,
+            Param.HAMBIE_STRENGTH_GAIN: sc.hambies.strength_gain,
+            Param.HAMBIE_SPEED_GAIN: sc.hambies.speed_gain,
         }
         params = np.zeros(Param.N)
         for slot, value in values.items():
@@ -386,13 +441,14 @@ class SchoolSim:
                   self.stamina, self.stamina_max, self.strength, self.courage, self.budget, self.turn_at, self.will_be_hambie,
                   self.seen_at, self.seen_y, self.seen_x, self.hidden_since, self.heading, self.hunt)  # fmt: skip
         lures = (self.lure, self.lure_until, self.lure_room, self.lure_src, self.lure_alarm, self.room_lure)
-        rngs = (self.rng["movement"], self.rng["contact"], self.rng["infection"])
+        rngs = (self.rng["movement"], self.rng["contact"], self.rng["infection"], self.rng["minds"])
         rec = (self._next_record, self.counts, self._n_counts, self._next_frame, self.last, self.tr_t, self.tr_i,
                self._n_tr, self._ever_bitten)  # fmt: skip
         scratch = (self.room_zombies, self.room_chatter, self.occupancy, self.tile_head, self.agent_next, self.cell_zombies,
                    self.cell_prey, self.cell_next, self.prey_on_floor, self.active_lures)  # fmt: skip
+        minds = (self.stress, self.hunger, self.hambie_status, self.screamed_at, self.mind_state, *self._tie_csr)
         t, reason = kernel.advance(self.t, t_stop, self.params, world, lures, agents, rngs, rec, self.ev_t, self.ev_i,
-                                   self._n_ev, scratch)  # fmt: skip
+                                   self._n_ev, scratch, minds)  # fmt: skip
         return float(t), int(reason)
 
     def _after_chunk(self, first: int) -> None:
@@ -401,7 +457,7 @@ class SchoolSim:
         if last == first:
             return
         kinds = self.ev_i[first:last, 0]
-        for k in first + np.flatnonzero(kinds == EventKind.BITE):
+        for k in first + np.flatnonzero((kinds == EventKind.BITE) | (kinds == EventKind.SCREAM)):
             f, y, x = (int(v) for v in self.ev_i[k, 3:6])
             self._add_sound(self.building.flat(f, y, x), _SCREAM_DB, float(self.ev_t[k]) + _SCREAM_S, alarm=True)
         for k in first + np.flatnonzero(kinds == EventKind.BARRICADE):
@@ -591,7 +647,7 @@ class SchoolSim:
             room = int(b.room_of[f, y, x])
             rows.append((float(ev_t[k]), _EVENT_NAMES[kind], a, names[a] if a >= 0 else "", other,
                          names[other] if other >= 0 else "", b.floor_names[f], y + 1, x + 1,
-                         b.rooms[room].name if room >= 0 else "", ""))  # fmt: skip
+                         b.rooms[room].name if room >= 0 else "", _VOTE_NOTES.get(kind, "")))  # fmt: skip
         for t, kind, where, note, who in self._world_log:
             room = b.rooms[b.room_index(where)] if where else None
             rows.append((float(t), _EVENT_NAMES[kind], who, names[who] if who >= 0 else "", -1, "",
