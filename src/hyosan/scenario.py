@@ -299,6 +299,36 @@ class Hambies(_Section):
     speed_gain: float = Field(1.3, ge=1.0, le=3.0, description="Sprint speed of a hambie relative to its human self.")
 
 
+class Groups(_Section):
+    """Who sticks together (LORE: friends, crushes and classmates flee, hide and fight as one; bullies do not)."""
+
+    tie_threshold: Probability = Field(
+        0.5, description="Weakest tie (friend, best friend, crush, sibling) that binds two people into a group."
+    )
+    max_size: int = Field(8, ge=2, le=100, description="Largest group; a bigger circle of friends splits.")
+    wait: Duration = Field(20.0, ge=0, description="Longest a leader waits at a refuge for members still outside (s).")
+    follow_range: Length = Field(
+        15.0, ge=0, description="Members farther than this from their leader go their own way (m)."
+    )
+    split_above: Probability = Field(0.85, description="Stress above which a member may abandon the group.")
+    split_chance: Probability = Field(
+        0.02, description="Chance per second of abandoning the group above `split_above`."
+    )
+    bully_margin: Probability = Field(
+        0.3, description="Bullies abandon their group at a stress this much lower than everyone else."
+    )
+    hold_chance: Probability = Field(
+        0.05,
+        description="Chance per second (times courage) that a hidden person with a group steps up to hold a door zombies push.",
+    )
+    hold_strength: float = Field(
+        2.0,
+        ge=0,
+        le=100,
+        description="How hard an average person holds a door: the zombies' push is divided by 1 + this.",
+    )
+
+
 EventKind = Literal[
     "patient_zero",
     "seal",
@@ -365,6 +395,7 @@ class Scenario(_Section):
     infection: Infection = Field(default_factory=Infection)
     stress: Stress = Field(default_factory=Stress)
     hambies: Hambies = Field(default_factory=Hambies)
+    groups: Groups = Field(default_factory=Groups)
     events: list[Event] = Field(default_factory=list)
 
     _sources: list[tuple[Path, str]] = PrivateAttr(default_factory=list)

@@ -30,6 +30,7 @@ class Intent(IntEnum):
     HUNT = 5  # zombie: walks toward a sound it heard
     WANDER = 6  # zombie: nothing seen or heard
     IDLE = 7  # zombie: nothing for a while; stands still and only looks and listens now and then
+    HOLD = 8  # holds the attacked door of the room they hide in, from the inside
 
 
 class EventKind(IntEnum):
@@ -52,6 +53,9 @@ class EventKind(IntEnum):
     HAMBIE_KEPT = 15  # the vote that follows: the group keeps the hambie among them...
     HAMBIE_RESTRAINED = 16  # ...ties it up...
     HAMBIE_EXPELLED = 17  # ...or drives it out
+    HOLD_DOOR = 18  # a person holds the attacked door of their refuge so the others have time
+    ABANDON = 19  # a person leaves their group (other: its leader)
+    WAIT = 20  # a group's leader waits at a refuge for a member still outside (other)
     PATIENT_ZERO = 100
     SEAL = 101
     POWER_CUT = 102
@@ -113,7 +117,14 @@ class Param(IntEnum):
     REVEAL_HUNGER = 43
     HAMBIE_STRENGTH_GAIN = 44
     HAMBIE_SPEED_GAIN = 45
-    N = 46
+    WAIT_S = 46  # longest a leader waits at a refuge for members outside
+    FOLLOW_TILES = 47  # members farther from their leader than this go their own way
+    SPLIT_ABOVE = 48
+    SPLIT_CHANCE_PER_S = 49
+    BULLY_MARGIN = 50
+    HOLD_CHANCE_PER_S = 51
+    HOLD_STRENGTH = 52
+    N = 53
 
 
 class HambieStatus(IntEnum):

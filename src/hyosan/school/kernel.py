@@ -37,7 +37,7 @@ __all__ = [
 
 # Plain ints for Numba (IntEnum members would be globals it has to box).
 HEALTHY, BITTEN, ZOMBIE, HAMBIE, DEAD, ESCAPED, RESCUED = (int(s) for s in State)
-CALM, FLEE, HIDE, GOTO, CHASE, HUNT, WANDER, IDLE = (int(i) for i in Intent)
+CALM, FLEE, HIDE, GOTO, CHASE, HUNT, WANDER, IDLE, HOLD = (int(i) for i in Intent)
 EV_BITE, EV_TURN, EV_HAMBIE, EV_KILL = (
     int(k) for k in (EventKind.BITE, EventKind.TURN, EventKind.HAMBIE, EventKind.KILL)
 )
@@ -52,6 +52,8 @@ EV_KEPT, EV_RESTRAINED, EV_EXPELLED = (
     int(k) for k in (EventKind.HAMBIE_KEPT, EventKind.HAMBIE_RESTRAINED, EventKind.HAMBIE_EXPELLED)
 )
 SECRET, KEPT, RESTRAINED, EXPELLED = (int(h) for h in HambieStatus)
+EV_HOLD, EV_ABANDON, EV_WAIT = int(EventKind.HOLD_DOOR), int(EventKind.ABANDON), int(EventKind.WAIT)
+_HOLD_MEMORY_S = 30.0  # a holder lets go once nobody has pushed the door for this long
 MIND_EVERY = 4  # ticks between updates of stress and hunger: both change over tens of seconds
 _SCREAM_GAP_S = 600.0  # terror mostly silences: a person screams at most once in ten minutes
 _GRIEF_SIGHT_TILES = 10  # a bite is grieved at once only by those near enough to see it; a turn by all
@@ -85,13 +87,14 @@ def seed_rng(seed: int) -> np.ndarray:
 
 
 @nb.njit(cache=True)
-def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds):
+def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social):
     """Advance the school from `t_now` toward `t_stop`; returns (time reached, why it stopped).
 
     Arguments are tuples of arrays (see `SchoolSim._advance` for their order): `world` the building
     and its fields, `lures` what draws zombies, `agents` the state arrays, `rngs` the random streams,
     `rec` the recording buffers, `ev_t`/`ev_i` the event log, `scratch` preallocated work arrays,
-    `minds` stress, hunger, what is known of hambies, and the ties between people (see `_minds_act`).
+    `minds` stress, hunger, what is known of hambies, and the ties between people (see `_minds_act`),
+    `social` groups and who holds which door (see `_people_act`).
     """
     (
         tiles,
@@ -112,6 +115,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
     (rng_move, rng_contact, rng_infect, rng_minds) = rngs
     stress = minds[0]
     hambie_status = minds[2]
+    door_watch = social[4]
     (next_record, counts, n_counts, next_frame, last, tr_t, tr_i, n_tr, ever_bitten) = rec
     (room_zombies, room_chatter, occupancy, tile_head, agent_next, cell_zombies, cell_prey, cell_next, prey_on_floor,
      active) = scratch  # fmt: skip
@@ -171,13 +175,14 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
         # --- sense, decide, move: zombies first, then people ------------------------------------------
         _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                      n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading,
-                     hunt, rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, ev_t, ev_i, n_ev)  # fmt: skip
+                     hunt, rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t,
+                     ev_i, n_ev)  # fmt: skip
         _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_door_ptr, room_doors, room_refuge,
                     room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active,
                     n_active, state, stress, hambie_status,
                     intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at,
                     seen_y, seen_x, hidden_since, occupancy, tile_head, agent_next, cell_zombies, cell_next, ev_t, ev_i,
-                    n_ev)  # fmt: skip
+                    n_ev, strength, courage, social, rng_minds)  # fmt: skip
 
         # --- contact: blows and bites between neighbours --------------------------------------------
         for z in range(n):
@@ -223,7 +228,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
         if tick % MIND_EVERY == 0:
             _minds_act(t, MIND_EVERY * dt, params, tiles, doors, light, room_of, state, intent, floor, row, col,
                        seen_at, seen_y, seen_x, strength, sprint_speed, turn_at, will_be_hambie, ever_bitten, minds,
-                       tile_head, agent_next, rng_minds, rng_infect, ev_t, ev_i, n_ev)  # fmt: skip
+                       tile_head, agent_next, rng_minds, rng_infect, ev_t, ev_i, n_ev, social)  # fmt: skip
 
         # --- record ------------------------------------------------------------------------------------
         while t >= next_record[0] - 1e-9 and n_counts[0] < counts.shape[0]:
@@ -242,7 +247,8 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
 @nb.njit(cache=True)
 def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                  n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading, hunt,
-                 rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, ev_t, ev_i, n_ev):  # fmt: skip
+                 rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t, ev_i,
+                 n_ev):  # fmt: skip
     """Every zombie senses, decides and moves (one call per tick: a call per agent costs more than its work)."""
     _, H, W = tiles.shape
     dt = params[Param.TICK_S]
@@ -354,7 +360,7 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, stair_p
                 break  # nowhere better: at the source, or cornered
             if tiles[bf, by, bx] == T_DOOR and doors[bf, by, bx] != D_OPEN and doors[bf, by, bx] != D_BROKEN:
                 # Zombies do not open doors: they push until it gives, and several push together.
-                _push_door(i, t, dt, bf, by, bx, doors, door_hp, ev_t, ev_i, n_ev)
+                _push_door(i, t, dt, bf, by, bx, doors, door_hp, door_watch, ev_t, ev_i, n_ev)
                 budget[i] = 0.0
                 break
             if occupancy[(bf * H + by) * W + bx] >= params[Param.MAX_PER_TILE]:
@@ -371,21 +377,25 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, stair_p
         if intent[i] == CHASE and (floor[i] * H + row[i]) * W + col[i] == start_tile:
             # Stuck (a crowd, or the long way round) with the prey in sight beyond a shut door: push it.
             _push_door_toward(i, t, dt, seen_y[i], seen_x[i], tiles, doors, door_hp, room_of, floor, row, col,
-                              ev_t, ev_i, n_ev)  # fmt: skip
+                              door_watch, ev_t, ev_i, n_ev)  # fmt: skip
         if intent[i] == WANDER and _uniform(rng_move) < 0.1:
             heading[i] = int(_uniform(rng_move) * 8.0)
 
 
 @nb.njit(cache=True)
-def _push_door(i, t, dt, f, y, x, doors, door_hp, ev_t, ev_i, n_ev):
-    door_hp[f, y, x] -= dt
+def _push_door(i, t, dt, f, y, x, doors, door_hp, door_watch, ev_t, ev_i, n_ev):
+    # door_watch: [0] when it was last pushed (the people behind it notice), [1] when someone last held
+    # it from the other side, [2] how hard they hold: their push divides the zombies'.
+    door_watch[0, f, y, x] = t
+    held = door_watch[1, f, y, x] >= t - 1.5 * dt
+    door_hp[f, y, x] -= dt / (1.0 + door_watch[2, f, y, x]) if held else dt
     if door_hp[f, y, x] <= 0.0:
         doors[f, y, x] = D_BROKEN
         _log(ev_t, ev_i, n_ev, t, EV_BREACH, i, -1, f, y, x)
 
 
 @nb.njit(cache=True)
-def _push_door_toward(i, t, dt, ty, tx, tiles, doors, door_hp, room_of, floor, row, col, ev_t, ev_i, n_ev):
+def _push_door_toward(i, t, dt, ty, tx, tiles, doors, door_hp, room_of, floor, row, col, door_watch, ev_t, ev_i, n_ev):
     """Push a shut door next to zombie i that opens into the room where it sees its prey."""
     f = floor[i]
     _, H, W = tiles.shape
@@ -403,7 +413,7 @@ def _push_door_toward(i, t, dt, ty, tx, tiles, doors, door_hp, room_of, floor, r
             continue
         if tiles[f, y, x] == T_DOOR and doors[f, y, x] != D_OPEN and doors[f, y, x] != D_BROKEN:
             if room_of[f, beyond_y, beyond_x] == target_room:
-                _push_door(i, t, dt, f, y, x, doors, door_hp, ev_t, ev_i, n_ev)
+                _push_door(i, t, dt, f, y, x, doors, door_hp, door_watch, ev_t, ev_i, n_ev)
                 return
 
 
@@ -439,8 +449,14 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
                  room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active, n_active, state,
                  stress, hambie_status, intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at, seen_y,
                  seen_x, hidden_since, occupancy, tile_head, agent_next, cell_zombies, cell_next, ev_t, ev_i,
-                 n_ev):  # fmt: skip
-    """Every person senses, decides and moves."""
+                 n_ev, strength, courage, social, rng):  # fmt: skip
+    """Every person senses, decides and moves.
+
+    Groups (`social`): a member who flees follows its leader while the leader is near and the danger
+    is not; a leader reaching a refuge waits a while for members still outside before shutting the
+    doors. A hidden person in a group may hold the door of their refuge when zombies push it.
+    """
+    (group, group_leader, _, waited, door_watch) = social
     _, H, W = tiles.shape
     dt = params[Param.TICK_S]
     tile_m = params[Param.TILE_M]
@@ -468,7 +484,7 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
         # Sense: alert people look every tick, calm ones every fourth tick; hidden ones only once a
         # zombie is in their room (they cannot see through the door they shut).
         alert = t - seen_at[i] < params[Param.FLEE_MEMORY_S]
-        hidden_safe = intent[i] == HIDE and here_room >= 0 and room_zombies[here_room] == 0
+        hidden_safe = (intent[i] == HIDE or intent[i] == HOLD) and here_room >= 0 and room_zombies[here_room] == 0
         if state[i] != HAMBIE and not hidden_safe and (alert or (i + tick) % 4 == 0):
             z = _nearest_visible(i, params[Param.PERSON_SIGHT_LIT], params[Param.PERSON_SIGHT_DARK], tile_m, tiles, doors,
                                  light, floor, row, col, cell_zombies, cell_next)  # fmt: skip
@@ -492,7 +508,7 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
         if intent[i] == GOTO:
             pass  # walking somewhere on purpose (patient zero, the rescue); fear does not turn them
         elif alert:
-            if not (intent[i] == HIDE and here_room >= 0 and room_zombies[here_room] == 0):
+            if not hidden_safe:
                 intent[i] = FLEE  # hidden people stay hidden while no zombie is in their room
         elif intent[i] == FLEE:
             intent[i] = CALM
@@ -505,7 +521,17 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
             and stress[i] < params[Param.PANIC_ABOVE]  # in a panic, nobody stops to hide
             and not (state[i] == HAMBIE and hambie_status[i] == EXPELLED)  # driven out: no room takes it in
         ):
-            # In a room with doors and no zombie in it: shut the doors and hide.
+            # In a room with doors and no zombie in it: shut the doors and hide, unless one leads a group
+            # whose members are still on their way (then wait a little, doors open).
+            g = group[i]
+            if g >= 0 and group_leader[g] == i and waited[i] < params[Param.WAIT_S]:
+                late = _member_outside(i, g, here_room, params[Param.FOLLOW_TILES], group, state, floor, row, col,
+                                       room_of)  # fmt: skip
+                if late >= 0:
+                    if waited[i] == 0.0:
+                        _log(ev_t, ev_i, n_ev, t, EV_WAIT, i, late, f, row[i], col[i])
+                    waited[i] += dt
+                    continue
             _close_room(i, t, here_room, doors, room_door_ptr, room_doors, occupancy, H, W, ev_t, ev_i, n_ev)
             intent[i] = HIDE
             hidden_since[i] = t
@@ -516,6 +542,31 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
                 _barricade_room(i, t, here_room, doors, door_hp, params[Param.BARRICADE_STRENGTH_S], room_door_ptr,
                                 room_doors, H, W, ev_t, ev_i, n_ev)  # fmt: skip
                 hidden_since[i] = -1.0  # barricaded once
+            if group[i] >= 0 and here_room >= 0 and params[Param.HOLD_CHANCE_PER_S] > 0.0:
+                # Someone to protect, and the door is giving: the brave step up to hold it.
+                d = _attacked_door(here_room, t, 2.0 * dt, doors, room_door_ptr, room_doors, door_watch, H, W)
+                if d >= 0 and _uniform(rng) < params[Param.HOLD_CHANCE_PER_S] * courage[i] * dt:
+                    intent[i] = HOLD
+                    _log(ev_t, ev_i, n_ev, t, EV_HOLD, i, -1, d // (H * W), (d // W) % H, d % W)
+            continue
+        if intent[i] == HOLD:
+            d = _attacked_door(here_room, t, _HOLD_MEMORY_S, doors, room_door_ptr, room_doors, door_watch, H, W)
+            if d < 0:
+                intent[i] = HIDE  # the pushing stopped (or the door is gone)
+                continue
+            df = d // (H * W)
+            dy = (d // W) % H
+            dx = d % W
+            if abs(row[i] - dy) <= 1 and abs(col[i] - dx) <= 1:
+                force = params[Param.HOLD_STRENGTH] * strength[i]
+                if door_watch[1, df, dy, dx] == t:  # several hold together
+                    door_watch[2, df, dy, dx] += force
+                else:
+                    door_watch[1, df, dy, dx] = t
+                    door_watch[2, df, dy, dx] = force
+            else:
+                _step_toward(i, dy, dx, here_room, tiles, room_of, params[Param.MAX_PER_TILE], floor, row, col,
+                             occupancy, tile_head, agent_next, H, W)  # fmt: skip
             continue
         if intent[i] == CALM:
             continue
@@ -533,6 +584,19 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
             field = goal_fields[1] if params[Param.EXITS_OPEN] > 0.5 else goal_fields[0]
         else:
             field = goal_fields[goal[i]]
+        # A fleeing member follows its leader while the leader is near, in another room, and the
+        # danger is not at its heels; close by, both run the same way anyway.
+        leader = group_leader[group[i]] if group[i] >= 0 else -1
+        follow = (
+            fleeing
+            and leader >= 0
+            and leader != i
+            and (state[leader] == HEALTHY or state[leader] == BITTEN)
+            and floor[leader] == f
+            and max(abs(row[leader] - row[i]), abs(col[leader] - col[i])) <= params[Param.FOLLOW_TILES]
+            and room_of[f, row[leader], col[leader]] != here_room
+            and (row[i] - seen_y[i]) ** 2 + (col[i] - seen_x[i]) ** 2 > 25
+        )
         for _ in range(32):
             if budget[i] < tile_m:
                 break
@@ -540,7 +604,10 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
             y0 = row[i]
             x0 = col[i]
             cur = (f * H + y0) * W + x0
-            best = _flee_score(field[cur], y0, x0, seen_y[i], seen_x[i], fleeing, tile_m)
+            if follow:
+                best = float((y0 - row[leader]) ** 2 + (x0 - col[leader]) ** 2)
+            else:
+                best = _flee_score(field[cur], y0, x0, seen_y[i], seen_x[i], fleeing, tile_m)
             bf = -1
             by = -1
             bx = -1
@@ -556,7 +623,10 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
                 nt = (f * H + yy) * W + xx
                 if occupancy[nt] >= params[Param.MAX_PER_TILE]:
                     continue
-                score = _flee_score(field[nt], yy, xx, seen_y[i], seen_x[i], fleeing, tile_m)
+                if follow:
+                    score = float((yy - row[leader]) ** 2 + (xx - col[leader]) ** 2)
+                else:
+                    score = _flee_score(field[nt], yy, xx, seen_y[i], seen_x[i], fleeing, tile_m)
                 if score < best - 1e-6:
                     best = score
                     bf = f
@@ -564,7 +634,7 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
                     bx = xx
             for e in range(stair_ptr[cur], stair_ptr[cur + 1]):
                 dest = stair_to[e]
-                if occupancy[dest] >= params[Param.MAX_PER_TILE]:
+                if follow or occupancy[dest] >= params[Param.MAX_PER_TILE]:
                     continue
                 if field[dest] < best - 1e-6:
                     best = field[dest]
@@ -595,6 +665,57 @@ def _flee_score(field_value, y, x, zy, zx, fleeing, tile_m) -> float:
         return field_value
     d = math.sqrt(float((y - zy) ** 2 + (x - zx) ** 2)) * tile_m
     return field_value - 2.0 * min(d, 10.0)
+
+
+@nb.njit(cache=True)
+def _member_outside(i, g, room, reach, group, state, floor, row, col, room_of) -> int:
+    """A member of group g, alive, on i's floor within `reach` tiles but outside `room`; -1 if none."""
+    f = floor[i]
+    for j in range(group.shape[0]):
+        if group[j] != g or j == i or (state[j] != HEALTHY and state[j] != BITTEN) or floor[j] != f:
+            continue
+        if max(abs(row[j] - row[i]), abs(col[j] - col[i])) <= reach and room_of[f, row[j], col[j]] != room:
+            return j
+    return -1
+
+
+@nb.njit(cache=True)
+def _attacked_door(room, t, within, doors, room_door_ptr, room_doors, door_watch, H, W) -> int:
+    """Flat index of a shut door of `room` that zombies pushed in the last `within` seconds; -1 if none."""
+    if room < 0:
+        return -1
+    for e in range(room_door_ptr[room], room_door_ptr[room + 1]):
+        d = room_doors[e]
+        df = d // (H * W)
+        dy = (d // W) % H
+        dx = d % W
+        if doors[df, dy, dx] != D_OPEN and doors[df, dy, dx] != D_BROKEN and door_watch[0, df, dy, dx] >= t - within:
+            return d
+    return -1
+
+
+@nb.njit(cache=True)
+def _step_toward(i, ty, tx, room, tiles, room_of, max_per_tile, floor, row, col, occupancy, tile_head, agent_next,
+                 H, W):  # fmt: skip
+    """One step of person i toward (ty, tx) without leaving `room`."""
+    f = floor[i]
+    best = (row[i] - ty) ** 2 + (col[i] - tx) ** 2
+    by = -1
+    bx = -1
+    for k in range(8):
+        yy = row[i] + _DY[k]
+        xx = col[i] + _DX[k]
+        if yy < 0 or yy >= H or xx < 0 or xx >= W or room_of[f, yy, xx] != room or _impassable(tiles[f, yy, xx]):
+            continue
+        if tiles[f, yy, xx] == T_DOOR or occupancy[(f * H + yy) * W + xx] >= max_per_tile:
+            continue
+        d = (yy - ty) ** 2 + (xx - tx) ** 2
+        if d < best:
+            best = d
+            by = yy
+            bx = xx
+    if by >= 0:
+        _move(i, f, by, bx, floor, row, col, occupancy, tile_head, agent_next, H, W)
 
 
 @nb.njit(cache=True)
@@ -630,7 +751,7 @@ def _barricade_room(i, t, room, doors, door_hp, strength, room_door_ptr, room_do
 @nb.njit(cache=True)
 def _minds_act(t, dt_m, params, tiles, doors, light, room_of, state, intent, floor, row, col, seen_at, seen_y, seen_x,
                strength, sprint_speed, turn_at, will_be_hambie, ever_bitten, minds, tile_head, agent_next, rng,
-               rng_infect, ev_t, ev_i, n_ev):  # fmt: skip
+               rng_infect, ev_t, ev_i, n_ev, social):  # fmt: skip
     """Stress and grief of the living; hunger, discovery and fate of hambies. Runs every MIND_EVERY ticks.
 
     `minds` = (stress, hunger, hambie_status, screamed_at, last_state, in_ptr, in_from, in_weight, out_ptr,
@@ -717,6 +838,16 @@ def _minds_act(t, dt_m, params, tiles, doors, light, room_of, state, intent, flo
                 seen_y[i] = row[i]
                 seen_x[i] = col[i]
                 _log(ev_t, ev_i, n_ev, t, EV_PANIC, i, -1, f, row[i], col[i])
+        # Under pressure groups split: bullies look after themselves first.
+        g = social[0][i]
+        if g >= 0:
+            above = params[Param.SPLIT_ABOVE] - (params[Param.BULLY_MARGIN] if social[2][i] else 0.0)
+            if stress[i] > above and _uniform(rng) < params[Param.SPLIT_CHANCE_PER_S] * dt_m:
+                leader = social[1][g]
+                social[0][i] = -1
+                if leader == i:
+                    social[1][g] = -1  # the others are on their own now
+                _log(ev_t, ev_i, n_ev, t, EV_ABANDON, i, leader, f, row[i], col[i])
 
 
 @nb.njit(cache=True)

@@ -84,6 +84,59 @@ def tie_csr(n: int, ties: pd.DataFrame | None) -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
+_GROUP_KINDS = ("friend", "best_friend", "crush", "sibling")
+
+
+def form_groups(
+    n: int,
+    ties: pd.DataFrame | None,
+    start_room: np.ndarray,
+    leadership: np.ndarray,
+    tie_threshold: float,
+    max_size: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(group of each person or -1, leader of each group): circles of strong ties within one starting room.
+
+    Two people are joined by a friend, best-friend, crush or sibling tie of weight >= `tie_threshold`
+    (either way) when they start in the same room. A circle larger than `max_size` is cut in order of
+    leadership. A victim never joins a circle that holds their bully; they stay on their own.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    group = np.full(n, -1, dtype=np.int64)
+    if ties is None or len(ties) == 0:
+        return group, np.zeros(0, dtype=np.int64)
+    a = ties["person"].to_numpy(dtype=np.int64)
+    b = ties["other"].to_numpy(dtype=np.int64)
+    strong = ties["kind"].isin(_GROUP_KINDS).to_numpy() & (ties["weight"].to_numpy() >= tie_threshold)
+    strong &= (start_room[a] == start_room[b]) & (start_room[a] >= 0)
+    graph = coo_matrix((np.ones(int(strong.sum())), (a[strong], b[strong])), shape=(n, n))
+    _, label = connected_components(graph, directed=True, connection="weak")
+    bullied = ties["kind"].to_numpy() == "bully"
+    victims_of = {}
+    for bully, victim in zip(a[bullied], b[bullied], strict=True):
+        victims_of.setdefault(int(victim), []).append(int(bully))
+    leaders = []
+    for members in _circles(label):
+        if members.size < 2:
+            continue
+        members = members[np.argsort(-leadership[members], kind="stable")]
+        keep = [m for m in members if not any(label[bully] == label[m] for bully in victims_of.get(int(m), ()))]
+        for start in range(0, len(keep), max_size):
+            chunk = keep[start : start + max_size]
+            if len(chunk) >= 2:
+                group[chunk] = len(leaders)
+                leaders.append(chunk[0])
+    return group, np.array(leaders, dtype=np.int64)
+
+
+def _circles(label: np.ndarray) -> list[np.ndarray]:
+    order = np.argsort(label, kind="stable")
+    cuts = np.flatnonzero(np.diff(label[order])) + 1
+    return np.split(order, cuts)
+
+
 @dataclass(frozen=True)
 class ProgressInfo:
     """What a progress bar shows while a run goes on."""
@@ -109,6 +162,7 @@ class SchoolSim:
         self._setup_people()
         self._tie_csr = tie_csr(len(self.state), getattr(self, "ties", None))
         self._setup_world()
+        self._setup_groups()
         self._setup_recording()
 
     @classmethod
@@ -230,6 +284,24 @@ class SchoolSim:
         self.mind_state = np.zeros(n, dtype=np.uint8)  # states as the minds last saw them (for grief)
         self._place_people(rng)
         self.start_room = self.building.room_of[self.floor, self.row, self.col].copy()
+
+    def _setup_groups(self) -> None:
+        """Groups from strong ties among people who start in the same room; the most able leads."""
+        n = len(self.state)
+        ties = getattr(self, "ties", None)
+        rng = self.streams["groups"]
+        leadership = getattr(self, "leadership", None)
+        if leadership is None:
+            leadership = rng.uniform(0.0, 1.0, n)
+        self.group, self.group_leader = form_groups(
+            n, ties, self.start_room, leadership, self.scenario.groups.tie_threshold, self.scenario.groups.max_size
+        )
+        self.is_bully = np.zeros(n, dtype=np.bool_)
+        if ties is not None and len(ties):
+            self.is_bully[ties.loc[ties["kind"] == "bully", "person"].to_numpy(dtype=np.int64)] = True
+        self.waited = np.zeros(n)
+        self.door_watch = np.zeros((3, *self.building.shape))
+        self.door_watch[0:2] = -1e9
 
     def _names(self) -> np.ndarray:
         roster = self.scenario.people.roster
@@ -403,6 +475,13 @@ class SchoolSim:
             Param.REVEAL_HUNGER: sc.hambies.reveal_hunger,
             Param.HAMBIE_STRENGTH_GAIN: sc.hambies.strength_gain,
             Param.HAMBIE_SPEED_GAIN: sc.hambies.speed_gain,
+            Param.WAIT_S: sc.groups.wait,
+            Param.FOLLOW_TILES: sc.groups.follow_range / self.building.tile_m,
+            Param.SPLIT_ABOVE: sc.groups.split_above,
+            Param.SPLIT_CHANCE_PER_S: sc.groups.split_chance,
+            Param.BULLY_MARGIN: sc.groups.bully_margin,
+            Param.HOLD_CHANCE_PER_S: sc.groups.hold_chance,
+            Param.HOLD_STRENGTH: sc.groups.hold_strength,
         }
         params = np.zeros(Param.N)
         for slot, value in values.items():
@@ -447,8 +526,9 @@ class SchoolSim:
         scratch = (self.room_zombies, self.room_chatter, self.occupancy, self.tile_head, self.agent_next, self.cell_zombies,
                    self.cell_prey, self.cell_next, self.prey_on_floor, self.active_lures)  # fmt: skip
         minds = (self.stress, self.hunger, self.hambie_status, self.screamed_at, self.mind_state, *self._tie_csr)
+        social = (self.group, self.group_leader, self.is_bully, self.waited, self.door_watch)
         t, reason = kernel.advance(self.t, t_stop, self.params, world, lures, agents, rngs, rec, self.ev_t, self.ev_i,
-                                   self._n_ev, scratch, minds)  # fmt: skip
+                                   self._n_ev, scratch, minds, social)  # fmt: skip
         return float(t), int(reason)
 
     def _after_chunk(self, first: int) -> None:
