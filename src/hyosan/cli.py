@@ -72,23 +72,41 @@ def run(
     out: Annotated[Path | None, typer.Option(help="Results folder (default: runs/<scenario>-seed<N>).")] = None,
     until: Annotated[str | None, typer.Option(help="Stop early at this simulated time, e.g. 01:30 or 45 min.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
+    checkpoint_every: Annotated[
+        str | None,
+        typer.Option(help="Save the whole state this often (e.g. \"10 min\") in OUT/checkpoints/, to resume or fork."),
+    ] = None,
+    resume: Annotated[
+        Path | None, typer.Option(help="Go on from a checkpoint file instead of starting afresh (SCENARIO is ignored).")
+    ] = None,
 ) -> None:
     """Simulate a scenario and write its results folder."""
     from hyosan.scenario import load_scenario
     from hyosan.school import SchoolSim
     from hyosan.units import parse_quantity
 
-    loaded = load_scenario(scenario)
-    until_s = None
-    if until is not None:
+    def duration(option: str, text: str | None) -> float | None:
+        if text is None:
+            return None
         try:
-            until_s = parse_quantity(until, "duration")
+            return parse_quantity(text, "duration")
         except ValueError as exc:
-            raise UserInputError(f"--until: {exc}") from None
-    sim = SchoolSim(loaded, seed)
-    folder = out or Path("runs") / f"{loaded.name}-seed{sim.seed}"
+            raise UserInputError(f"{option}: {exc}") from None
+
+    until_s = duration("--until", until)
+    every_s = duration("--checkpoint-every", checkpoint_every)
+    if every_s is not None and every_s <= 0:
+        raise UserInputError("--checkpoint-every: must be longer than 0 s")
+    if resume is not None:
+        sim = SchoolSim.resume(resume)
+        if seed is not None and seed != sim.seed:
+            raise UserInputError(f"--seed {seed}: the checkpoint belongs to a run with seed {sim.seed}")
+    else:
+        sim = SchoolSim(load_scenario(scenario), seed)
+    folder = out or Path("runs") / f"{sim.scenario.name}-seed{sim.seed}"
+    checkpoints = folder / "checkpoints" if every_s is not None else None
     try:
-        results = _run_with_progress(sim, until_s, quiet)
+        results = _run_with_progress(sim, until_s, quiet, every_s, checkpoints)
     except KeyboardInterrupt:
         err_console.print(f"interrupted at simulated {sim.t:.0f} s; nothing was written to {folder}")
         raise typer.Exit(130) from None
@@ -101,13 +119,15 @@ def run(
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _run_with_progress(sim: SchoolSim, until_s: float | None, quiet: bool) -> Results:
+def _run_with_progress(
+    sim: SchoolSim, until_s: float | None, quiet: bool, every_s: float | None = None, checkpoints: Path | None = None
+) -> Results:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from hyosan.units import format_duration
 
     if quiet:
-        return sim.run(until=until_s)
+        return sim.run(until=until_s, checkpoint_every=every_s, checkpoint_dir=checkpoints)
     end = min(until_s, sim.scenario.run.duration) if until_s is not None else sim.scenario.run.duration
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -118,7 +138,14 @@ def _run_with_progress(sim: SchoolSim, until_s: float | None, quiet: bool) -> Re
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task(sim.scenario.name, total=end, clock="0:00:00", people=len(sim.state), zombies=0)
+        task = bar.add_task(
+            sim.scenario.name,
+            total=end,
+            completed=sim.t,
+            clock=format_duration(sim.t),
+            people=len(sim.state),
+            zombies=0,
+        )
 
         def show(info: ProgressInfo) -> None:
             bar.update(
@@ -129,7 +156,7 @@ def _run_with_progress(sim: SchoolSim, until_s: float | None, quiet: bool) -> Re
                 zombies=info.zombies,
             )
 
-        results = sim.run(until=until_s, progress=show)
+        results = sim.run(until=until_s, progress=show, checkpoint_every=every_s, checkpoint_dir=checkpoints)
         bar.update(task, completed=end)
     return results
 

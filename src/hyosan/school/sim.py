@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import pickle
 import time as wallclock
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +15,7 @@ import pandas as pd
 from hyosan import __version__
 from hyosan.building.model import Building, DoorState, Tile
 from hyosan.errors import UserInputError
-from hyosan.results import Results, world_json
+from hyosan.results import Results, atomic_write, world_json
 from hyosan.rng import RandomStreams
 from hyosan.scenario import Event, Scenario, load_scenario
 from hyosan.school import kernel
@@ -54,6 +56,7 @@ _NOISE_DEFAULT_S = {"announcement": 120.0, "phone_call": 30.0}
 _RESCUE_DEFAULT_S = 600.0
 _EVENT_BUFFER = 200_000
 _TRAJECTORY_BUFFER = 1_000_000
+_LOG_BUFFERS = ("tr_t", "tr_i", "ev_t", "ev_i")
 _CHUNK_MIN_S = 5.0  # kernel calls last this long while things happen...
 _CHUNK_MAX_S = 120.0  # ...and grow to this on quiet nights
 _STAIRS_COST_M = 7.0  # one flight of stairs, in metres of walking (as `Walker.stairs_cost_m`)
@@ -176,11 +179,26 @@ class SchoolSim:
 
     # --- running -------------------------------------------------------------------------------------
 
-    def run(self, until: float | None = None, progress: Callable[[ProgressInfo], None] | None = None) -> Results:
-        """Simulate to the scenario's end (or `until` seconds), then return the results."""
+    def run(
+        self,
+        until: float | None = None,
+        progress: Callable[[ProgressInfo], None] | None = None,
+        checkpoint_every: float | None = None,
+        checkpoint_dir: str | Path | None = None,
+    ) -> Results:
+        """Simulate to the scenario's end (or `until` seconds), then return the results.
+
+        With `checkpoint_every` (s) and `checkpoint_dir`, the whole state is saved (see `checkpoint`)
+        at the first pause of the kernel after each multiple of `checkpoint_every`: pauses fall where
+        they would anyway, so a run that saves checkpoints is identical to one that does not, and a
+        run resumed from any checkpoint ends identical to the uninterrupted one.
+        """
         started = wallclock.perf_counter()
         end = self.scenario.run.duration if until is None else min(float(until), self.scenario.run.duration)
-        chunk = _CHUNK_MIN_S
+        if checkpoint_every is not None and (checkpoint_every <= 0 or checkpoint_dir is None):
+            raise ValueError("checkpoint_every needs a positive interval and a checkpoint_dir")
+        next_save = (math.floor(self.t / checkpoint_every) + 1) * checkpoint_every if checkpoint_every else math.inf
+        chunk = self._chunk
         while self.t < end - 1e-9:
             self._apply_due_events()
             next_event = self._events[self._next_event].at if self._next_event < len(self._events) else math.inf
@@ -201,7 +219,10 @@ class SchoolSim:
             if reason in (kernel.STOP_EVENTS_FULL, kernel.STOP_TRAJECTORY_FULL):
                 self._drain()
             # Busy moments get short chunks so screams and new barricades take effect soon.
-            chunk = _CHUNK_MIN_S if busy else min(_CHUNK_MAX_S, chunk * 2)
+            chunk = self._chunk = _CHUNK_MIN_S if busy else min(_CHUNK_MAX_S, chunk * 2)
+            if self.t >= next_save - 1e-9 and checkpoint_dir is not None:
+                self.checkpoint(Path(checkpoint_dir) / f"t{round(self.t):07d}.ckpt")
+                next_save = (math.floor(self.t / checkpoint_every) + 1) * checkpoint_every
             if progress is not None:
                 progress(self.progress_info(end))
             if reason == kernel.STOP_NOBODY_LEFT:
@@ -211,6 +232,58 @@ class SchoolSim:
         results = self._results()
         results.run_info = {"wall_time_s": round(wallclock.perf_counter() - started, 3), "hyosan_version": __version__}
         return results
+
+    def checkpoint(self, path: str | Path) -> Path:
+        """Save the whole state of the run (written atomically) so `SchoolSim.resume` can go on from here.
+
+        A checkpoint is a Python pickle: open only files you made yourself.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"hyosan_version": __version__, "scenario_hash": self.scenario.content_hash(), "sim": self}
+        atomic_write(path, lambda tmp: tmp.write_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)))
+        return path
+
+    @classmethod
+    def resume(cls, path: str | Path) -> SchoolSim:
+        """A run restored from a checkpoint written by `checkpoint` (same hyosan version)."""
+        path = Path(path)
+        try:
+            payload = pickle.loads(path.read_bytes())
+        except FileNotFoundError:
+            raise UserInputError("no such checkpoint", path) from None
+        except Exception as exc:  # a truncated or foreign file
+            raise UserInputError(f"not a hyosan checkpoint ({type(exc).__name__})", path) from None
+        if not isinstance(payload, dict) or not isinstance(payload.get("sim"), SchoolSim):
+            raise UserInputError("not a hyosan checkpoint", path)
+        if payload["hyosan_version"] != __version__:
+            raise UserInputError(
+                f"checkpoint written by hyosan {payload['hyosan_version']}; this is {__version__}", path
+            )
+        return payload["sim"]
+
+    def __getstate__(self) -> dict:
+        # The kernel's log buffers are large and mostly unused: keep their sizes and the rows in use.
+        # (Draining them instead would move the pauses a full buffer forces, and so the run itself.)
+        state = self.__dict__.copy()
+        used = {
+            "tr_t": int(self._n_tr[0]),
+            "tr_i": int(self._n_tr[0]),
+            "ev_t": int(self._n_ev[0]),
+            "ev_i": int(self._n_ev[0]),
+        }
+        for name in _LOG_BUFFERS:
+            array = state.pop(name)
+            state[f"_{name}_kept"] = (array.shape, array[: used[name]].copy())
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        for name in _LOG_BUFFERS:
+            shape, rows = state.pop(f"_{name}_kept")
+            array = np.zeros(shape, dtype=rows.dtype)
+            array[: len(rows)] = rows
+            state[name] = array
+        self.__dict__.update(state)
 
     def _outbreak_over(self) -> bool:
         s = self.state
@@ -509,6 +582,7 @@ class SchoolSim:
         self._chunks_ev: list[tuple[np.ndarray, np.ndarray]] = []
         self._chunks_tr: list[tuple[np.ndarray, np.ndarray]] = []
         self._world_log: list[tuple[float, int, str, str, int]] = []  # time, kind, room, note, person
+        self._chunk = _CHUNK_MIN_S  # length of the next kernel call (s); kept so a resumed run pauses alike
 
     # --- one kernel call and what follows it ----------------------------------------------------------
 

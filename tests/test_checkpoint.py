@@ -1,0 +1,60 @@
+"""Checkpoints of a school run: saving changes nothing, and a resumed run ends identical to the uninterrupted one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from hyosan.errors import UserInputError
+from hyosan.results import RESULT_FILES
+from hyosan.school import SchoolSim
+
+
+def test_checkpoints_change_nothing_and_every_resume_ends_identical(tmp_path):
+    plain = SchoolSim.from_scenario("tiny-school", seed=7).run().save(tmp_path / "plain")
+    saved = SchoolSim.from_scenario("tiny-school", seed=7).run(checkpoint_every=300.0, checkpoint_dir=tmp_path / "ckpt")
+    saved.save(tmp_path / "saved")
+    checkpoints = sorted((tmp_path / "ckpt").glob("*.ckpt"))
+    assert len(checkpoints) >= 3
+    for name in RESULT_FILES:
+        assert (plain / name).read_bytes() == (tmp_path / "saved" / name).read_bytes(), name
+    for k in (0, len(checkpoints) // 2, len(checkpoints) - 1):
+        resumed = SchoolSim.resume(checkpoints[k]).run().save(tmp_path / f"resumed{k}")
+        for name in RESULT_FILES:
+            assert (plain / name).read_bytes() == (resumed / name).read_bytes(), (checkpoints[k].name, name)
+
+
+def test_a_checkpoint_is_taken_soon_after_each_interval(tmp_path):
+    SchoolSim.from_scenario("tiny-school", seed=1).run(until=1800, checkpoint_every=600.0, checkpoint_dir=tmp_path)
+    times = sorted(int(p.stem[1:]) for p in tmp_path.glob("*.ckpt"))
+    assert len(times) == 3  # after 10, 20 and 30 minutes (where this run stops)
+    for k, t in enumerate(times, start=1):
+        assert 600 * k <= t < 600 * k + 120  # at the next pause of the kernel, at most two minutes on
+
+
+def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
+    bad = tmp_path / "bad.ckpt"
+    bad.write_text("not a pickle")
+    with pytest.raises(UserInputError, match="not a hyosan checkpoint"):
+        SchoolSim.resume(bad)
+    with pytest.raises(UserInputError, match="no such checkpoint"):
+        SchoolSim.resume(tmp_path / "missing.ckpt")
+    done = subprocess.run(
+        [sys.executable, "-m", "hyosan", "run", "--resume", str(bad), "--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "not a hyosan checkpoint" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_run_command_checkpoints_and_resumes(tmp_path):
+    def hyosan(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "hyosan", *args], capture_output=True, text=True, check=True)
+
+    hyosan("run", "tiny-school", "--seed", "2", "--quiet", "--checkpoint-every", "10 min", "--out", str(tmp_path / "a"))
+    first = sorted((tmp_path / "a" / "checkpoints").glob("*.ckpt"))[0]
+    hyosan("run", "--resume", str(first), "--quiet", "--out", str(tmp_path / "b"))
+    assert (tmp_path / "a" / "events.jsonl").read_bytes() == (tmp_path / "b" / "events.jsonl").read_bytes()
