@@ -29,9 +29,12 @@ __all__ = [
     "N_STATES",
     "STOP_EVENTS_FULL",
     "STOP_NOBODY_LEFT",
+    "STOP_NOT_QUIET",
     "STOP_TIME",
     "STOP_TRAJECTORY_FULL",
     "advance",
+    "advance_quiet",
+    "quiet_sight_and_sound",
     "seed_rng",
 ]
 
@@ -53,6 +56,7 @@ EV_KEPT, EV_RESTRAINED, EV_EXPELLED = (
 )
 SECRET, KEPT, RESTRAINED, EXPELLED = (int(h) for h in HambieStatus)
 EV_HOLD, EV_ABANDON, EV_WAIT = int(EventKind.HOLD_DOOR), int(EventKind.ABANDON), int(EventKind.WAIT)
+_HEAR_ZOMBIE_TILES = 5  # a prowling zombie this close is heard through walls (CELL = 8 covers it)
 _HOLD_MEMORY_S = 30.0  # a holder lets go once nobody has pushed the door for this long
 MIND_EVERY = 4  # ticks between updates of stress and hunger: both change over tens of seconds
 _SCREAM_GAP_S = 600.0  # terror mostly silences: a person screams at most once in ten minutes
@@ -63,7 +67,7 @@ N_STATES = 7
 EV_COLUMNS = ("kind", "a", "b", "f", "y", "x")  # int columns of the event buffer, beside its times
 
 # Why the kernel stopped.
-STOP_TIME, STOP_EVENTS_FULL, STOP_TRAJECTORY_FULL, STOP_NOBODY_LEFT = 0, 1, 2, 3
+STOP_TIME, STOP_EVENTS_FULL, STOP_TRAJECTORY_FULL, STOP_NOBODY_LEFT, STOP_NOT_QUIET = 0, 1, 2, 3, 4
 
 _DY = np.array([-1, 1, 0, 0, -1, -1, 1, 1], dtype=np.int64)
 _DX = np.array([0, 0, -1, 1, -1, 1, -1, 1], dtype=np.int64)
@@ -116,7 +120,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
     stress = minds[0]
     hambie_status = minds[2]
     door_watch = social[4]
-    (next_record, counts, n_counts, next_frame, last, tr_t, tr_i, n_tr, ever_bitten) = rec
+    tr_t, n_tr, ever_bitten = rec[5], rec[7], rec[8]
     (room_zombies, room_chatter, occupancy, tile_head, agent_next, cell_zombies, cell_prey, cell_next, prey_on_floor,
      active) = scratch  # fmt: skip
     n = state.shape[0]
@@ -231,14 +235,141 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
                        tile_head, agent_next, rng_minds, rng_infect, ev_t, ev_i, n_ev, social)  # fmt: skip
 
         # --- record ------------------------------------------------------------------------------------
-        while t >= next_record[0] - 1e-9 and n_counts[0] < counts.shape[0]:
-            record_counts(counts, n_counts[0], next_record[0], state, floor)
-            n_counts[0] += 1
-            next_record[0] += params[Param.RECORD_EVERY_S]
-        if t >= next_frame[0] - 1e-9:
-            _record_frame(t, state, floor, row, col, last, tr_t, tr_i, n_tr)
-            next_frame[0] += params[Param.TRAJECTORY_EVERY_S]
+        _record(t, params, state, floor, row, col, rec)
     return t, STOP_TIME
+
+
+def advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social):
+    """Advance a quiet school: every zombie idle and out of earshot, nobody moving or seeing danger.
+
+    The caller (`SchoolSim._quiet`) checks that sensing, moving and contact would change nothing; what
+    still runs is what a quiet night does — the bitten's clocks, stress and hunger, the records —
+    exactly as `advance` would, tick by tick. It stops, before the tick, as soon as something would
+    happen (someone turns, grieves, or would scream, panic or leave their group); `advance` takes over
+    from there. Returns (time reached, STOP_TIME or STOP_NOT_QUIET).
+    """
+    return _advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social)
+
+
+@nb.njit(cache=True)
+def _advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social):
+    tiles, doors, room_of, light = world[0], world[1], world[3], world[4]
+    state, intent, floor, row, col = agents[0], agents[1], agents[2], agents[3], agents[4]
+    strength, sprint_speed, turn_at, will_be_hambie = agents[10], agents[7], agents[13], agents[14]
+    seen_at, seen_y, seen_x = agents[15], agents[16], agents[17]
+    rng_infect, rng_minds = rngs[2], rngs[3]
+    ever_bitten = rec[8]
+    occupancy, tile_head, agent_next = scratch[2], scratch[3], scratch[4]
+    stress, screamed_at, last_state = minds[0], minds[3], minds[4]
+    out_ptr, out_to, out_weight = minds[8], minds[9], minds[10]
+    group = social[0]
+    is_bully = social[2]
+    n = state.shape[0]
+    _, H, W = tiles.shape
+    dt = params[Param.TICK_S]
+    t = t_now
+    _index_tiles(state, floor, row, col, H, W, occupancy, tile_head, agent_next)
+    while t < t_stop - 1e-9:
+        if n_ev[0] > ev_t.shape[0] - 4 * n - 16 or rec[7][0] > rec[5].shape[0] - n:
+            return t, STOP_NOT_QUIET  # `advance` knows how to stop for full buffers
+        t_next = t + dt
+        tick = int(t_next / dt + 0.5)
+        for i in range(n):
+            if state[i] == BITTEN and turn_at[i] <= t_next:
+                return t, STOP_NOT_QUIET
+        if tick % MIND_EVERY == 0:
+            dt_m = MIND_EVERY * dt
+            for i in range(n):
+                s = state[i]
+                if s != last_state[i]:
+                    return t, STOP_NOT_QUIET  # someone to grieve
+                if s != HEALTHY and s != BITTEN:
+                    continue
+                after = _stress_after(i, t_next, dt_m, params, light, state, intent, floor, row, col, seen_at,
+                                      stress, out_ptr, out_to, out_weight)  # fmt: skip
+                if after > params[Param.SCREAM_ABOVE] and t_next - screamed_at[i] >= _SCREAM_GAP_S:
+                    return t, STOP_NOT_QUIET
+                if intent[i] == HIDE and after > params[Param.PANIC_ABOVE]:
+                    return t, STOP_NOT_QUIET
+                if group[i] >= 0:
+                    above = params[Param.SPLIT_ABOVE] - (params[Param.BULLY_MARGIN] if is_bully[i] else 0.0)
+                    if after > above:
+                        return t, STOP_NOT_QUIET
+        t = t_next
+        if tick % MIND_EVERY == 0:
+            _minds_act(t, MIND_EVERY * dt, params, tiles, doors, light, room_of, state, intent, floor, row, col,
+                       seen_at, seen_y, seen_x, strength, sprint_speed, turn_at, will_be_hambie, ever_bitten, minds,
+                       tile_head, agent_next, rng_minds, rng_infect, ev_t, ev_i, n_ev, social)  # fmt: skip
+        _record(t, params, state, floor, row, col, rec)
+    return t, STOP_TIME
+
+
+@nb.njit(cache=True)
+def _record(t, params, state, floor, row, col, rec):
+    (next_record, counts, n_counts, next_frame, last, tr_t, tr_i, n_tr, _) = rec
+    while t >= next_record[0] - 1e-9 and n_counts[0] < counts.shape[0]:
+        record_counts(counts, n_counts[0], next_record[0], state, floor)
+        n_counts[0] += 1
+        next_record[0] += params[Param.RECORD_EVERY_S]
+    if t >= next_frame[0] - 1e-9:
+        _record_frame(t, state, floor, row, col, last, tr_t, tr_i, n_tr)
+        next_frame[0] += params[Param.TRAJECTORY_EVERY_S]
+
+
+def quiet_sight_and_sound(t, params, world, agents, lures, scratch) -> bool:
+    """True when no idle zombie sees prey or hears a lure, and nobody who looks around sees a zombie."""
+    return _quiet_sight_and_sound(t, params, world, agents, lures, scratch)
+
+
+@nb.njit(cache=True)
+def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
+    tiles, doors, room_of, light = world[0], world[1], world[3], world[4]
+    state, intent, floor, row, col = agents[0], agents[1], agents[2], agents[3], agents[4]
+    lure, lure_until, lure_room = lures[0], lures[1], lures[2]
+    room_zombies, room_chatter, cell_zombies, cell_prey = scratch[0], scratch[1], scratch[5], scratch[6]
+    cell_next, prey_on_floor, active = scratch[7], scratch[8], scratch[9]
+    _, H, W = tiles.shape
+    n = state.shape[0]
+    _index_cells(state, floor, row, col, cell_zombies, cell_prey, cell_next, prey_on_floor)
+    room_zombies[:] = 0
+    room_chatter[:] = 0
+    for i in range(n):
+        r = room_of[floor[i], row[i], col[i]]
+        if r < 0:
+            continue
+        if state[i] == ZOMBIE:
+            room_zombies[r] += 1
+        elif intent[i] == CALM and (state[i] == HEALTHY or state[i] == BITTEN):
+            room_chatter[r] += 1
+    n_active = 0
+    for k in range(lure.shape[0]):
+        if lure_room[k] < 0 and lure_until[k] >= t:
+            return False  # a sound is ringing
+        if lure_room[k] >= 0 and room_chatter[lure_room[k]] > 0:
+            active[n_active] = k
+            n_active += 1
+    tile_m = params[Param.TILE_M]
+    for i in range(n):
+        if state[i] == ZOMBIE:
+            if prey_on_floor[floor[i]] > 0:
+                seen = _nearest_visible(i, params[Param.ZOMBIE_SIGHT_LIT], params[Param.ZOMBIE_SIGHT_DARK], tile_m,
+                                        tiles, doors, light, floor, row, col, cell_prey, cell_next)  # fmt: skip
+                if seen >= 0:
+                    return False
+            if (
+                _loudest_lure(floor[i], row[i], col[i], params, lure, lure_room, active, n_active, room_chatter, H, W)
+                >= 0
+            ):
+                return False
+        elif state[i] == HEALTHY or state[i] == BITTEN:
+            r = room_of[floor[i], row[i], col[i]]
+            if intent[i] == HIDE and r >= 0 and room_zombies[r] == 0:
+                continue  # hidden behind a shut door: they do not look out
+            seen = _nearest_visible(i, params[Param.PERSON_SIGHT_LIT], params[Param.PERSON_SIGHT_DARK], tile_m,
+                                    tiles, doors, light, floor, row, col, cell_zombies, cell_next)  # fmt: skip
+            if seen >= 0:
+                return False
+    return True
 
 
 # --- zombies -------------------------------------------------------------------------------------------
@@ -422,7 +553,8 @@ def _loudest_lure(f, y, x, params, lure, lure_room, active, n_active, room_chatt
     """The lure a zombie at (f, y, x) hears best above its threshold; -1 if none.
 
     Sounds give their level directly. A room with calm people talking in it is heard at
-    ``chatter_db + 10 log10(talkers) - 20 log10(1 + distance)``: voices add in power, fall with distance.
+    ``chatter_db + 10 log10(talkers) - 20 log10(1 + distance)``: voices add in power, fall with distance;
+    a zombie inside the room no longer follows it (it searches the room instead).
     """
     tile = (f * H + y) * W + x
     best_db = params[Param.ZOMBIE_HEARING_DB]
@@ -434,6 +566,8 @@ def _loudest_lure(f, y, x, params, lure, lure_room, active, n_active, room_chatt
             level = lure[s, tile]
         else:
             distance = -lure[s, tile]
+            if distance <= 0.0:
+                continue  # already in the room: the voices come from all around, so it searches (wanders)
             level = params[Param.CHATTER_DB] + 10.0 * math.log10(room_chatter[r]) - 20.0 * math.log10(1.0 + distance)
         if level > best_db:
             best_db = level
@@ -494,8 +628,18 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
                 seen_x[i] = col[z]
                 alert = True
             elif not alert:
+                # Zombies on the prowl a few steps away are heard through walls and doors (growls,
+                # shuffling, banging): the calm fall silent and hide, as LORE's survivors learn to.
+                z = _prowler_near(i, _HEAR_ZOMBIE_TILES, floor, row, col, intent, cell_zombies, cell_next)
+                if z >= 0:
+                    seen_at[i] = t
+                    seen_y[i] = row[z]
+                    seen_x[i] = col[z]
+                    alert = True
                 # A scream or an alarm heard: run from where it came from, or shut the door and hide.
                 for a in range(n_active):
+                    if alert:
+                        break
                     s = active[a]
                     if lure_alarm[s] and lure[s, cur] >= params[Param.PERSON_HEARING_DB]:
                         src = lure_src[s]
@@ -668,6 +812,28 @@ def _flee_score(field_value, y, x, zy, zx, fleeing, tile_m) -> float:
 
 
 @nb.njit(cache=True)
+def _prowler_near(i, reach, floor, row, col, intent, cell_zombies, cell_next) -> int:
+    """A zombie that is not idle within `reach` tiles of person i on its floor (walls do not matter); -1 if none."""
+    _, CH, CW = cell_zombies.shape
+    f = floor[i]
+    cy0 = row[i] // CELL
+    cx0 = col[i] // CELL
+    for cy in range(max(0, cy0 - 1), min(CH, cy0 + 2)):
+        for cx in range(max(0, cx0 - 1), min(CW, cx0 + 2)):
+            z = cell_zombies[f, cy, cx]
+            while z >= 0:
+                if (
+                    intent[z] != IDLE
+                    and floor[z] == f
+                    and abs(row[z] - row[i]) <= reach
+                    and abs(col[z] - col[i]) <= reach
+                ):
+                    return z
+                z = cell_next[z]
+    return -1
+
+
+@nb.njit(cache=True)
 def _member_outside(i, g, room, reach, group, state, floor, row, col, room_of) -> int:
     """A member of group g, alive, on i's floor within `reach` tiles but outside `room`; -1 if none."""
     f = floor[i]
@@ -801,29 +967,8 @@ def _minds_act(t, dt_m, params, tiles, doors, light, room_of, state, intent, flo
         if s != HEALTHY and s != BITTEN:
             continue
         f = floor[i]
-        danger = t - seen_at[i] < params[Param.FLEE_MEMORY_S]
-        rise = 0.0
-        if danger:
-            rise += params[Param.STRESS_DANGER_PER_S]
-        if not light[f, row[i], col[i]]:
-            rise += params[Param.STRESS_DARK_PER_S]
-        if intent[i] == HIDE and t >= params[Param.SIEGE_AFTER_S]:
-            rise += params[Param.STRESS_SIEGE_PER_S]
-        fall = 0.0
-        if not danger:
-            # Comfort: the people one is close to, within a few steps.
-            comfort = 0.0
-            for e in range(out_ptr[i], out_ptr[i + 1]):
-                j = out_to[e]
-                if (
-                    (state[j] == HEALTHY or state[j] == BITTEN or state[j] == HAMBIE)
-                    and floor[j] == f
-                    and abs(row[j] - row[i]) <= 3
-                    and abs(col[j] - col[i]) <= 3
-                ):
-                    comfort += out_weight[e]
-            fall = params[Param.STRESS_RELIEF_PER_S] * (1.0 + min(comfort, 2.0))
-        stress[i] = min(1.0, max(0.0, stress[i] + dt_m * (rise - fall)))
+        stress[i] = _stress_after(i, t, dt_m, params, light, state, intent, floor, row, col, seen_at, stress,
+                                  out_ptr, out_to, out_weight)  # fmt: skip
         if (
             stress[i] > params[Param.SCREAM_ABOVE]
             and t - screamed_at[i] >= _SCREAM_GAP_S
@@ -848,6 +993,36 @@ def _minds_act(t, dt_m, params, tiles, doors, light, room_of, state, intent, flo
                 if leader == i:
                     social[1][g] = -1  # the others are on their own now
                 _log(ev_t, ev_i, n_ev, t, EV_ABANDON, i, leader, f, row[i], col[i])
+
+
+@nb.njit(cache=True)
+def _stress_after(i, t, dt_m, params, light, state, intent, floor, row, col, seen_at, stress, out_ptr, out_to,
+                  out_weight) -> float:  # fmt: skip
+    """Person i's stress one minds step on: danger, darkness and siege raise it; safety eases it, faster among friends."""
+    f = floor[i]
+    danger = t - seen_at[i] < params[Param.FLEE_MEMORY_S]
+    rise = 0.0
+    if danger:
+        rise += params[Param.STRESS_DANGER_PER_S]
+    if not light[f, row[i], col[i]]:
+        rise += params[Param.STRESS_DARK_PER_S]
+    if intent[i] == HIDE and t >= params[Param.SIEGE_AFTER_S]:
+        rise += params[Param.STRESS_SIEGE_PER_S]
+    fall = 0.0
+    if not danger:
+        # Comfort: the people one is close to, within a few steps.
+        comfort = 0.0
+        for e in range(out_ptr[i], out_ptr[i + 1]):
+            j = out_to[e]
+            if (
+                (state[j] == HEALTHY or state[j] == BITTEN or state[j] == HAMBIE)
+                and floor[j] == f
+                and abs(row[j] - row[i]) <= 3
+                and abs(col[j] - col[i]) <= 3
+            ):
+                comfort += out_weight[e]
+        fall = params[Param.STRESS_RELIEF_PER_S] * (1.0 + min(comfort, 2.0))
+    return min(1.0, max(0.0, stress[i] + dt_m * (rise - fall)))
 
 
 @nb.njit(cache=True)

@@ -157,6 +157,8 @@ class SchoolSim:
         """`debug` runs one tick per kernel call and checks the model's invariants after each."""
         self.scenario = scenario
         self.debug = debug
+        self.skip_quiet = True  # quiet spells take the cheap kernel (identical results; False to compare)
+        self.quiet_s = 0.0  # simulated seconds that took the cheap kernel
         self.seed = scenario.run.seed if seed is None else int(seed)
         if self.seed < 0:
             raise UserInputError(f"seed must be 0 or more, got {self.seed}")
@@ -211,7 +213,9 @@ class SchoolSim:
                 t_stop = min(self.t + self.scenario.run.tick, end)
             first = int(self._n_ev[0])
             snapshot = self._snapshot() if self.debug else None
-            self.t, reason = self._advance(t_stop)
+            # Only after a calm chunk is a quiet spell worth looking for.
+            quiet = self.skip_quiet and not self.debug and chunk > _CHUNK_MIN_S and self._quiet()
+            self.t, reason = self._advance(t_stop, quiet)
             if snapshot is not None:
                 self._check_invariants(snapshot, first)
             busy = int(self._n_ev[0]) > first
@@ -230,7 +234,11 @@ class SchoolSim:
                 break
         self._apply_due_events()
         results = self._results()
-        results.run_info = {"wall_time_s": round(wallclock.perf_counter() - started, 3), "hyosan_version": __version__}
+        results.run_info = {
+            "wall_time_s": round(wallclock.perf_counter() - started, 3),
+            "hyosan_version": __version__,
+            "quiet_simulated_s": round(self.quiet_s, 1),
+        }
         return results
 
     def checkpoint(self, path: str | Path) -> Path:
@@ -586,24 +594,96 @@ class SchoolSim:
 
     # --- one kernel call and what follows it ----------------------------------------------------------
 
-    def _advance(self, t_stop: float) -> tuple[float, int]:
-        b = self.building
-        world = (b.tiles, b.door_state, self.door_hp, b.room_of, self.light, self.room_door_ptr, self.room_doors,
-                 self.room_refuge, self.stair_ptr, self.stair_to, self.goal_fields)  # fmt: skip
-        agents = (self.state, self.intent, self.floor, self.row, self.col, self.goal, self.walk_speed, self.sprint_speed,
-                  self.stamina, self.stamina_max, self.strength, self.courage, self.budget, self.turn_at, self.will_be_hambie,
-                  self.seen_at, self.seen_y, self.seen_x, self.hidden_since, self.heading, self.hunt)  # fmt: skip
-        lures = (self.lure, self.lure_until, self.lure_room, self.lure_src, self.lure_alarm, self.room_lure)
-        rngs = (self.rng["movement"], self.rng["contact"], self.rng["infection"], self.rng["minds"])
-        rec = (self._next_record, self.counts, self._n_counts, self._next_frame, self.last, self.tr_t, self.tr_i,
-               self._n_tr, self._ever_bitten)  # fmt: skip
-        scratch = (self.room_zombies, self.room_chatter, self.occupancy, self.tile_head, self.agent_next, self.cell_zombies,
-                   self.cell_prey, self.cell_next, self.prey_on_floor, self.active_lures)  # fmt: skip
-        minds = (self.stress, self.hunger, self.hambie_status, self.screamed_at, self.mind_state, *self._tie_csr)
-        social = (self.group, self.group_leader, self.is_bully, self.waited, self.door_watch)
-        t, reason = kernel.advance(self.t, t_stop, self.params, world, lures, agents, rngs, rec, self.ev_t, self.ev_i,
-                                   self._n_ev, scratch, minds, social)  # fmt: skip
+    def _advance(self, t_stop: float, quiet: bool = False) -> tuple[float, int]:
+        """One chunk of the kernel; a quiet school goes the cheap way until something stirs."""
+        t, reason = self.t, kernel.STOP_NOT_QUIET
+        if quiet:
+            start = self.t
+            t, reason = kernel.advance_quiet(self.t, t_stop, self.params, self._world(), self._agents(), self._rngs(),
+                                             self._rec(), self.ev_t, self.ev_i, self._n_ev, self._scratch(),
+                                             self._minds(), self._social())  # fmt: skip
+            self.quiet_s += float(t) - start
+        if reason == kernel.STOP_NOT_QUIET:
+            t, reason = kernel.advance(t, t_stop, self.params, self._world(), self._lures(), self._agents(),
+                                       self._rngs(), self._rec(), self.ev_t, self.ev_i, self._n_ev, self._scratch(),
+                                       self._minds(), self._social())  # fmt: skip
         return float(t), int(reason)
+
+    # The kernels' arguments, grouped as `kernel.advance` documents them.
+    def _world(self) -> tuple:
+        b = self.building
+        return (b.tiles, b.door_state, self.door_hp, b.room_of, self.light, self.room_door_ptr, self.room_doors,
+                self.room_refuge, self.stair_ptr, self.stair_to, self.goal_fields)  # fmt: skip
+
+    def _agents(self) -> tuple:
+        return (self.state, self.intent, self.floor, self.row, self.col, self.goal, self.walk_speed, self.sprint_speed,
+                self.stamina, self.stamina_max, self.strength, self.courage, self.budget, self.turn_at, self.will_be_hambie,
+                self.seen_at, self.seen_y, self.seen_x, self.hidden_since, self.heading, self.hunt)  # fmt: skip
+
+    def _lures(self) -> tuple:
+        return (self.lure, self.lure_until, self.lure_room, self.lure_src, self.lure_alarm, self.room_lure)
+
+    def _rngs(self) -> tuple:
+        return (self.rng["movement"], self.rng["contact"], self.rng["infection"], self.rng["minds"])
+
+    def _rec(self) -> tuple:
+        return (self._next_record, self.counts, self._n_counts, self._next_frame, self.last, self.tr_t, self.tr_i,
+                self._n_tr, self._ever_bitten)  # fmt: skip
+
+    def _scratch(self) -> tuple:
+        return (self.room_zombies, self.room_chatter, self.occupancy, self.tile_head, self.agent_next, self.cell_zombies,
+                self.cell_prey, self.cell_next, self.prey_on_floor, self.active_lures)  # fmt: skip
+
+    def _minds(self) -> tuple:
+        return (self.stress, self.hunger, self.hambie_status, self.screamed_at, self.mind_state, *self._tie_csr)
+
+    def _social(self) -> tuple:
+        return (self.group, self.group_leader, self.is_bully, self.waited, self.door_watch)
+
+    def _quiet(self) -> bool:
+        """True when, until something turns or someone's fear boils over, nothing in the school can move.
+
+        Then `kernel.advance_quiet` runs the chunk (clocks, stress, hunger, records only): what
+        makes a three-day siege cheap. Every condition here is one under which sensing, deciding,
+        moving and contact in `kernel.advance` would change nothing.
+        """
+        s = self.state
+        p = self.params
+        living = (s == State.HEALTHY) | (s == State.BITTEN) | (s == State.HAMBIE)
+        zombies = s == State.ZOMBIE
+        if not living.any() or p[Param.RESCUE_ROOM] >= 0:
+            return False
+        if np.any(zombies & ((self.intent != Intent.IDLE) | (self.hunt != -1))):
+            return False
+        still = (self.intent == Intent.CALM) | (self.intent == Intent.HIDE)
+        if np.any(living & ~still):
+            return False
+        if np.any(living & (self.t - self.seen_at < p[Param.FLEE_MEMORY_S])):
+            return False  # alert: they look around every tick and may run
+        if np.any(living & (self.intent == Intent.HIDE) & (self.hidden_since >= 0)):
+            return False  # a barricade still to build
+        if np.any(self.mind_state != s):
+            return False
+        if self.door_watch[0].max() >= self.t - 2 * p[Param.TICK_S]:
+            return False  # a door was pushed just now: someone may step up to hold it
+        if p[Param.EXITS_OPEN] > 0.5 and np.any(
+            living & (self.building.tiles[self.floor, self.row, self.col] == Tile.EXIT)
+        ):
+            return False
+        hambies = np.flatnonzero(s == State.HAMBIE)
+        healthy = np.flatnonzero(s == State.HEALTHY)
+        if hambies.size and healthy.size:
+            # A hambie with the living within two steps grows hungry faster and may be found out or bite.
+            near = (
+                (self.floor[hambies, None] == self.floor[None, healthy])
+                & (np.abs(self.row[hambies, None] - self.row[None, healthy]) <= 2)
+                & (np.abs(self.col[hambies, None] - self.col[None, healthy]) <= 2)
+            )
+            if near.any():
+                return False
+        return bool(
+            kernel.quiet_sight_and_sound(self.t, p, self._world(), self._agents(), self._lures(), self._scratch())
+        )
 
     def _after_chunk(self, first: int) -> None:
         """React to what the kernel logged: screams make noise; barricades and breaches change paths."""
