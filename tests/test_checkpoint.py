@@ -1,4 +1,4 @@
-"""Checkpoints and quiet spells of a school run: neither changes the results by a single byte."""
+"""Checkpoints, quiet spells and kernel chunks of a school run: none changes the results by a single byte."""
 
 from __future__ import annotations
 
@@ -71,3 +71,13 @@ def test_quiet_spells_take_the_cheap_kernel_and_change_nothing(tmp_path):
     assert runs[False][1] == 0
     for name in RESULT_FILES:
         assert (runs[True][0] / name).read_bytes() == (runs[False][0] / name).read_bytes(), name
+
+
+def test_a_run_in_chunks_equals_the_run_tick_by_tick(tmp_path):
+    # Debug mode calls the kernel one tick at a time (and checks every law); the normal mode calls it
+    # for up to two minutes at once and takes the cheap kernel when all is quiet: same results.
+    for seed in (1, 2):
+        fast = SchoolSim.from_scenario("tiny-school", seed=seed).run().save(tmp_path / f"fast{seed}")
+        slow = SchoolSim.from_scenario("tiny-school", seed=seed, debug=True).run().save(tmp_path / f"slow{seed}")
+        for name in RESULT_FILES:
+            assert (fast / name).read_bytes() == (slow / name).read_bytes(), (seed, name)

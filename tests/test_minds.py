@@ -127,7 +127,7 @@ def _vote(tmp_path: Path, seed: int, tie: float, stress: float) -> tuple[str, Sc
     )
     ties = [(v, 0, tie) for v in range(1, 5)] if tie > 0 else []
     sim = sim_with(path, seed, ties)
-    sim.debug = True  # no fast-forward once it is restrained: the kernel keeps running every tick
+    sim.debug = True  # every tick checks the laws as well
     make_hambie(sim, 0, hunger=0.55)
     for v in range(1, 5):
         put(sim, v, 2 + v % 2, 3 + v // 2)

@@ -264,7 +264,8 @@ class Stress(_Section):
     calm_down: Duration = Field(
         600.0,
         gt=0,
-        description="Safe and alone: time from terror back to calm (s); close people nearby shorten it.",
+        description="Safe, alone and in the light: time from terror back to calm (s); close people nearby shorten "
+        "it (up to 3 times), darkness lengthens it (3 times).",
     )
     grief: Probability = Field(
         0.5,

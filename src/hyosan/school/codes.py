@@ -66,6 +66,7 @@ class EventKind(IntEnum):
     PHONE_CALL = 107
     OPEN_EXITS = 108
     CLOSE_EXITS = 109
+    UNBARRICADE = 110  # people called out by a rescue pull down their room's barricades
 
 
 class Param(IntEnum):

@@ -32,6 +32,7 @@ __all__ = [
     "STOP_NOT_QUIET",
     "STOP_TIME",
     "STOP_TRAJECTORY_FULL",
+    "STOP_WORLD_CHANGED",
     "advance",
     "advance_quiet",
     "quiet_sight_and_sound",
@@ -67,7 +68,7 @@ N_STATES = 7
 EV_COLUMNS = ("kind", "a", "b", "f", "y", "x")  # int columns of the event buffer, beside its times
 
 # Why the kernel stopped.
-STOP_TIME, STOP_EVENTS_FULL, STOP_TRAJECTORY_FULL, STOP_NOBODY_LEFT, STOP_NOT_QUIET = 0, 1, 2, 3, 4
+STOP_TIME, STOP_EVENTS_FULL, STOP_TRAJECTORY_FULL, STOP_NOBODY_LEFT, STOP_NOT_QUIET, STOP_WORLD_CHANGED = range(6)
 
 _DY = np.array([-1, 1, 0, 0, -1, -1, 1, 1], dtype=np.int64)
 _DX = np.array([0, 0, -1, 1, -1, 1, -1, 1], dtype=np.int64)
@@ -138,6 +139,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
             return t, STOP_TRAJECTORY_FULL
         t += dt
         tick = int(t / dt + 0.5)
+        ev_mark = n_ev[0]
 
         # --- progress: the bitten turn when their time comes --------------------------------
         for i in range(n):
@@ -236,6 +238,12 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
 
         # --- record ------------------------------------------------------------------------------------
         _record(t, params, state, floor, row, col, rec)
+        # A bite, a scream or a barricade makes a noise, and a breach opens new ways: Python must see
+        # them now, so the world answers at the next tick whatever the length of the call.
+        for k in range(ev_mark, n_ev[0]):
+            kind = ev_i[k, 0]
+            if kind == EV_BITE or kind == EV_SCREAM or kind == EV_BARRICADE or kind == EV_BREACH:
+                return t, STOP_WORLD_CHANGED
     return t, STOP_TIME
 
 
@@ -434,6 +442,7 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, stair_p
         start_tile = (floor[i] * H + row[i]) * W + col[i]
         if intent[i] == CHASE and h >= 0 and lure[h, (floor[i] * H + row[i]) * W + col[i]] >= 0.0:
             h = hunt[i] = -1  # in the room now: straight at them
+        pushed = False
         for _ in range(32):
             if budget[i] < tile_m:
                 break
@@ -493,6 +502,7 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, stair_p
                 # Zombies do not open doors: they push until it gives, and several push together.
                 _push_door(i, t, dt, bf, by, bx, doors, door_hp, door_watch, ev_t, ev_i, n_ev)
                 budget[i] = 0.0
+                pushed = True
                 break
             if occupancy[(bf * H + by) * W + bx] >= params[Param.MAX_PER_TILE]:
                 break
@@ -505,7 +515,7 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, stair_p
                     heading[i] = k
             budget[i] -= step
             _move(i, bf, by, bx, floor, row, col, occupancy, tile_head, agent_next, H, W)
-        if intent[i] == CHASE and (floor[i] * H + row[i]) * W + col[i] == start_tile:
+        if intent[i] == CHASE and not pushed and (floor[i] * H + row[i]) * W + col[i] == start_tile:
             # Stuck (a crowd, or the long way round) with the prey in sight beyond a shut door: push it.
             _push_door_toward(i, t, dt, seen_y[i], seen_x[i], tiles, doors, door_hp, room_of, floor, row, col,
                               door_watch, ev_t, ev_i, n_ev)  # fmt: skip
@@ -1022,6 +1032,8 @@ def _stress_after(i, t, dt_m, params, light, state, intent, floor, row, col, see
             ):
                 comfort += out_weight[e]
         fall = params[Param.STRESS_RELIEF_PER_S] * (1.0 + min(comfort, 2.0))
+        if not light[f, row[i], col[i]]:
+            fall /= 3.0  # fear fades slowly in the dark: alone there, it holds; among friends, it eases
     return min(1.0, max(0.0, stress[i] + dt_m * (rise - fall)))
 
 

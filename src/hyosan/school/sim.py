@@ -19,7 +19,7 @@ from hyosan.results import Results, atomic_write, world_json
 from hyosan.rng import RandomStreams
 from hyosan.scenario import Event, Scenario, load_scenario
 from hyosan.school import kernel
-from hyosan.school.codes import EventKind, HambieStatus, Intent, Param, State
+from hyosan.school.codes import EventKind, Intent, Param, State
 from hyosan.units import format_duration
 from hyosan.world import ROLES, build_building, count_people
 
@@ -204,10 +204,6 @@ class SchoolSim:
         while self.t < end - 1e-9:
             self._apply_due_events()
             next_event = self._events[self._next_event].at if self._next_event < len(self._events) else math.inf
-            if not self.debug and self._outbreak_over():
-                # Nothing can change until the next world event: jump there, recording the counts.
-                self._fast_forward(min(next_event, end))
-                continue
             t_stop = min(self.t + chunk, next_event, end)
             if self.debug or t_stop <= self.t:
                 t_stop = min(self.t + self.scenario.run.tick, end)
@@ -292,28 +288,6 @@ class SchoolSim:
             array[: len(rows)] = rows
             state[name] = array
         self.__dict__.update(state)
-
-    def _outbreak_over(self) -> bool:
-        s = self.state
-        moving = (self.intent == Intent.FLEE) | (self.intent == Intent.GOTO)
-        # A hambie that is free to bite, with anyone left to bite, keeps the story going.
-        hungry = (s == State.HAMBIE) & (self.hambie_status != HambieStatus.RESTRAINED)
-        return not np.any(
-            (s == State.ZOMBIE) | (s == State.BITTEN) | (moving & ((s == State.HEALTHY) | (s == State.HAMBIE)))
-        ) and not (np.any(hungry) and np.any(s == State.HEALTHY))
-
-    def _fast_forward(self, t_target: float) -> None:
-        every = self.params[Param.RECORD_EVERY_S]
-        while self._next_record[0] <= t_target + 1e-9 and self._n_counts[0] < len(self.counts):
-            kernel.record_counts(
-                self.counts, int(self._n_counts[0]), float(self._next_record[0]), self.state, self.floor
-            )
-            self._n_counts[0] += 1
-            self._next_record[0] += every
-        frame = self.params[Param.TRAJECTORY_EVERY_S]
-        while self._next_frame[0] <= t_target + 1e-9:
-            self._next_frame[0] += frame  # nobody moves: no trajectory rows to store
-        self.t = t_target
 
     def progress_info(self, duration: float | None = None) -> ProgressInfo:
         s = self.state
@@ -685,6 +659,29 @@ class SchoolSim:
             kernel.quiet_sight_and_sound(self.t, p, self._world(), self._agents(), self._lures(), self._scratch())
         )
 
+    def _clear_barricades(self, people: np.ndarray) -> None:
+        """People called out (a rescue) pull down the barricades of the rooms they hid in, to get out."""
+        b = self.building
+        rooms = np.unique(b.room_of[self.floor[people], self.row[people], self.col[people]])
+        cleared = []
+        for room in rooms[rooms >= 0]:
+            before = len(cleared)
+            for d in self.room_doors[self.room_door_ptr[room] : self.room_door_ptr[room + 1]]:
+                f, y, x = b.unflat(int(d))
+                if b.door_state[f, y, x] == DoorState.BARRICADED:
+                    b.door_state[f, y, x] = DoorState.CLOSED
+                    self.door_hp[f, y, x] = self.scenario.zombie.door_break_time
+                    cleared.append(int(d))
+            if len(cleared) > before:
+                self._log_world(EventKind.UNBARRICADE, b.rooms[room].name, "cleared to reach the rescue")
+        if cleared:
+            self._update_fields(np.array(cleared, dtype=np.int64))
+
+    def _update_fields(self, tiles: np.ndarray) -> None:
+        for g, fld in enumerate(self._fields):
+            fld.update_tiles(tiles)
+            self.goal_fields[g] = _finite(fld.distances)
+
     def _after_chunk(self, first: int) -> None:
         """React to what the kernel logged: screams make noise; barricades and breaches change paths."""
         last = int(self._n_ev[0])
@@ -703,9 +700,7 @@ class SchoolSim:
             tiles = np.ravel_multi_index(
                 (self.ev_i[changed, 3], self.ev_i[changed, 4], self.ev_i[changed, 5]), self.building.shape
             )
-            for g, fld in enumerate(self._fields):
-                fld.update_tiles(tiles)
-                self.goal_fields[g] = _finite(fld.distances)
+            self._update_fields(tiles)
 
     def _add_sound(self, flat: int, level_db: float, until: float, alarm: bool) -> None:
         from hyosan.building.senses import sound_levels
@@ -759,6 +754,7 @@ class SchoolSim:
             people = np.flatnonzero((self.state == State.HEALTHY) | (self.state == State.BITTEN))
             self.goal[people] = self._goal_room_field[self._rescue_room]
             self.intent[people] = Intent.GOTO
+            self._clear_barricades(people)
         elif kind in ("announcement", "phone_call"):
             room = b.rooms[b.room_index(event.room)]
             flat = b.flat(room.floor, *room.anchor)
