@@ -57,6 +57,8 @@ _RESCUE_DEFAULT_S = 600.0
 _EVENT_BUFFER = 200_000
 _TRAJECTORY_BUFFER = 1_000_000
 _LOG_BUFFERS = ("tr_t", "tr_i", "ev_t", "ev_i")
+# Words in a room's name that make it no place to hide: one cannot shut oneself in a corridor or a yard.
+_NOT_REFUGES = ("corridor", "yard", "rooftop", "grounds", "field", "landing", "entrance hall")
 _CHUNK_MIN_S = 5.0  # kernel calls last this long while things happen...
 _CHUNK_MAX_S = 120.0  # ...and grow to this on quiet nights
 _STAIRS_COST_M = 7.0  # one flight of stairs, in metres of walking (as `Walker.stairs_cost_m`)
@@ -422,10 +424,10 @@ class SchoolSim:
         per_room = _doors_of_rooms(b)
         self.room_door_ptr = np.concatenate([[0], np.cumsum([len(d) for d in per_room])]).astype(np.int64)
         self.room_doors = np.array([d for ds in per_room for d in ds], dtype=np.int64)
-        # A refuge is a named room with a door to shut; corridors and open halls are not.
+        # A refuge is a named room with a door to shut; corridors, halls and the open air are not.
         self.room_refuge = np.array(
             [
-                r.label is not None and len(per_room[i]) > 0 and "corridor" not in r.name.lower()
+                r.label is not None and len(per_room[i]) > 0 and not any(w in r.name.lower() for w in _NOT_REFUGES)
                 for i, r in enumerate(b.rooms)
             ],
             dtype=np.bool_,
