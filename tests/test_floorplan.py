@@ -130,6 +130,19 @@ def test_tiled_maps_give_the_same_building_as_text_maps(tmp_path, encoding):
     assert [r.name for r in text_b.rooms] == [r.name for r in tiled_b.rooms]
 
 
+def test_a_tile_layer_inside_a_group_is_read_by_its_path(tmp_path):
+    path = make_scenario(tmp_path, {"1F": GOOD_1F, "2F": GOOD_2F})
+    plain = build_building(load_scenario(path))
+    doc = tiled_map(GOOD_2F.splitlines())
+    floor_layer = doc["layers"].pop(1)
+    doc["layers"].append({"type": "group", "name": "school", "layers": [floor_layer, {**floor_layer, "name": "Desks"}]})
+    (tmp_path / "2F.tmj").write_text(json.dumps(doc))
+    text = path.read_text().replace('"2F.txt"', '"2F.tmj"\nlayer = "school/Floor"')
+    path.write_text(text)
+    grouped = build_building(load_scenario(path))
+    assert np.array_equal(plain.tiles, grouped.tiles)
+
+
 # --- every map mistake: one clear message with file:row:col, exit code 2 ------------------------
 
 MAP_MISTAKES = [
@@ -217,6 +230,8 @@ def test_a_million_by_million_tiled_map_is_refused_from_its_header(tmp_path, cli
         (lambda d: d["layers"][1]["data"].pop(), "expected width x height"),
         (lambda d: d["tilesets"].__setitem__(0, {"firstgid": 1, "source": "legend.tsx"}), "embed the tileset"),
         (lambda d: d.__setitem__("layers", []), "no tile layer"),
+        # A second tile layer (furniture, say) and no `layer` key: refused with the names, not guessed.
+        (lambda d: d["layers"].append({**d["layers"][1], "name": "Desks"}), "2 tile layers ['Floor', 'Desks']"),
     ],
 )
 def test_tiled_mistakes(tmp_path, cli, mutate, fragment):

@@ -168,3 +168,13 @@ def test_every_schema_field_is_documented():
 
     walk(Scenario)
     assert not missing, f"docs/scenarios.md does not mention: {missing}"
+
+
+def test_a_value_out_of_range_is_reported_in_its_unit(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('extends = "tiny-school"\nname = "s"\n[run]\ntick = "2 min"\n')
+    with pytest.raises(UserInputError, match=r"run\.tick: input should be less than or equal to 60 s; got 120 s"):
+        load_scenario(path)
+    path.write_text('extends = "tiny-school"\nname = "s"\n[zombie]\nsprint_speed = "80 km/h"\n')
+    with pytest.raises(UserInputError, match=r"less than or equal to 15 m/s; got 22\.2222 m/s"):
+        load_scenario(path)

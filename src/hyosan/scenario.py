@@ -32,7 +32,7 @@ from pydantic import (
 )
 
 from hyosan.errors import UserInputError
-from hyosan.units import Duration, Length, Level, Speed
+from hyosan.units import CANONICAL_UNIT, Duration, Length, Level, Speed
 
 __all__ = [
     "MAX_PEOPLE",
@@ -578,6 +578,12 @@ def _describe(error: dict[str, Any]) -> str:
     msg = error["msg"]
     msg = msg.removeprefix("Value error, ")
     got = error.get("input")
+    unit = _unit_at(loc)
+    if unit and kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        # Values arrive converted to the canonical unit: say which, for the bound and for the value.
+        bound = re.sub(r"(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)$", rf"\1 {unit}", msg)
+        shown = f"{got:g} {unit}" if isinstance(got, int | float) else repr(got)
+        return f"{where}: {bound[0].lower()}{bound[1:]}; got {shown}"
     if (
         kind in {"literal_error", "greater_than", "greater_than_equal", "less_than", "less_than_equal"}
         or kind.endswith("_type")
@@ -608,6 +614,29 @@ def _fields_at(loc: tuple[Any, ...]) -> set[str]:
     if isinstance(model, type) and issubclass(model, BaseModel):
         return set(model.model_fields)
     return set()
+
+
+def _unit_at(loc: tuple[Any, ...]) -> str | None:
+    """The canonical unit ("s", "m", "m/s", "dB") of the quantity at `loc`, or None if it is not one."""
+    model: Any = Scenario
+    field = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
+            return None
+        field = model.model_fields[part]
+        model = _inner_model(field.annotation)
+    if field is None:
+        return None
+    metadata = list(field.metadata)
+    for arg in typing.get_args(field.annotation):  # Duration | None keeps its metadata inside the union
+        metadata += list(getattr(arg, "__metadata__", ()))
+    for item in metadata:
+        dimension = getattr(getattr(item, "func", None), "dimension", None)
+        if dimension is not None:
+            return CANONICAL_UNIT[dimension]
+    return None
 
 
 def _inner_model(annotation: Any) -> Any:

@@ -81,7 +81,14 @@ def format_duration(seconds: float) -> str:
 
 
 def _quantity(dimension: str) -> object:
-    return BeforeValidator(lambda v: parse_quantity(v, dimension))
+    def parse(value: object) -> float:
+        return parse_quantity(value, dimension)
+
+    parse.dimension = dimension  # lets error messages name the unit of a value out of range
+    return BeforeValidator(parse)
+
+
+CANONICAL_UNIT = {"duration": "s", "length": "m", "speed": "m/s", "level": "dB"}
 
 
 Duration = Annotated[float, _quantity("duration"), PlainSerializer(float)]

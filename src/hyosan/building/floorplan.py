@@ -304,18 +304,26 @@ def _read_tiled(path: Path, spec: FloorSpec) -> FloorPlan:
             path,
         )
     symbols = _tiled_symbols(doc, path, spec)
-    layers = [la for la in doc.get("layers", []) if la.get("type") == "tilelayer"]
-    if spec.layer is not None:
-        layers = [la for la in layers if la.get("name") == spec.layer]
-        if not layers:
-            names = [la.get("name") for la in doc.get("layers", []) if la.get("type") == "tilelayer"]
-            raise UserInputError(
-                f"floor {spec.name!r}: no tile layer named {spec.layer!r} (tile layers: {names})",
-                path,
-            )
-    if not layers:
+    named = _tiled_tile_layers(doc.get("layers", []), "")
+    names = [name for name, _ in named]
+    if not named:
         raise UserInputError(f"floor {spec.name!r}: Tiled map has no tile layer", path)
-    layer = layers[0]
+    if spec.layer is not None:
+        chosen = [la for name, la in named if name == spec.layer]
+        if not chosen:
+            raise UserInputError(
+                f"floor {spec.name!r}: no tile layer named {spec.layer!r} (tile layers: {names})", path
+            )
+        layer = chosen[0]
+    elif len(named) > 1:
+        # Guessing would silently build the wrong floor from a map with a decoration or furniture layer.
+        raise UserInputError(
+            f"floor {spec.name!r}: the Tiled map has {len(named)} tile layers {names}; "
+            f'say which one is the floor plan with layer = "{names[0]}"',
+            path,
+        )
+    else:
+        layer = named[0][1]
     gids = _tiled_layer_gids(layer, width * height, path, spec)
     rows = []
     for y in range(height):
@@ -361,6 +369,18 @@ def _tiled_symbols(doc: dict, path: Path, spec: FloorSpec) -> dict[int, str]:
                         )
                     symbols[first + int(tile["id"])] = value
     return symbols
+
+
+def _tiled_tile_layers(layers: list, prefix: str) -> list[tuple[str, dict]]:
+    """Tile layers in drawing order, those inside group layers named "group/layer"."""
+    found = []
+    for la in layers:
+        name = f"{prefix}{la.get('name', '')}"
+        if la.get("type") == "tilelayer":
+            found.append((name, la))
+        elif la.get("type") == "group":
+            found += _tiled_tile_layers(la.get("layers", []), f"{name}/")
+    return found
 
 
 def _tiled_layer_gids(layer: dict, n: int, path: Path, spec: FloorSpec) -> list[int]:
