@@ -235,9 +235,9 @@ def _print_description(d: WorldDescription) -> None:
 
 # Commands that live beside what they drive register themselves on `app` when imported; each module
 # imports its heavy dependencies inside the command so that `hyosan --help` stays fast.
+from hyosan import _cmd_fork as _fork_cmd  # noqa: E402, F401
 from hyosan.country import _cmd as _country_cmd  # noqa: E402, F401
 from hyosan.ensemble import _cmd as _ensemble_cmd  # noqa: E402, F401
 from hyosan.people import _cmd as _people_cmd  # noqa: E402, F401
-from hyosan.school import _cmd_fork as _fork_cmd  # noqa: E402, F401
 from hyosan.viz import _cmd_static as _viz_static_cmd  # noqa: E402, F401
 from hyosan.viz import _cmd_view as _viz_view_cmd  # noqa: E402, F401

@@ -67,6 +67,10 @@ class Results:
         )
         if self.run_info:
             atomic_write(folder / "run-info.json", lambda p: p.write_text(_json(self.run_info)))
+        # What a person reads first: the curves (written last, from the tables just saved).
+        from hyosan.viz.curves import write_curves
+
+        write_curves(self, folder / "curves.png")
         return folder
 
 
