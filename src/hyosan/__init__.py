@@ -11,7 +11,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["Results", "Scenario", "SchoolSim", "__version__", "load_results", "load_scenario"]
+__all__ = ["Results", "Scenario", "SchoolSim", "__version__", "load_results", "load_scenario", "run_ensemble"]
 
 # Imported on first use, so that `hyosan --help` does not pay for NumPy, pandas and Numba.
 _LAZY = {
@@ -20,6 +20,7 @@ _LAZY = {
     "Scenario": "hyosan.scenario",
     "load_scenario": "hyosan.scenario",
     "SchoolSim": "hyosan.school",
+    "run_ensemble": "hyosan.ensemble.sweep",
 }
 
 
