@@ -261,12 +261,9 @@ def advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n
 
 @nb.njit(cache=True)
 def _advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social):
-    tiles, doors, room_of, light = world[0], world[1], world[3], world[4]
+    tiles, light = world[0], world[4]
     state, intent, floor, row, col = agents[0], agents[1], agents[2], agents[3], agents[4]
-    strength, sprint_speed, turn_at, will_be_hambie = agents[10], agents[7], agents[13], agents[14]
-    seen_at, seen_y, seen_x = agents[15], agents[16], agents[17]
-    rng_infect, rng_minds = rngs[2], rngs[3]
-    ever_bitten = rec[8]
+    turn_at, seen_at = agents[13], agents[15]
     occupancy, tile_head, agent_next = scratch[2], scratch[3], scratch[4]
     stress, screamed_at, last_state = minds[0], minds[3], minds[4]
     out_ptr, out_to, out_weight = minds[8], minds[9], minds[10]
@@ -275,41 +272,88 @@ def _advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, 
     n = state.shape[0]
     _, H, W = tiles.shape
     dt = params[Param.TICK_S]
+    dt_m = MIND_EVERY * dt
     t = t_now
     _index_tiles(state, floor, row, col, H, W, occupancy, tile_head, agent_next)
+    # What a quiet spell changes: the clocks of the bitten, the stress of a few, the hunger of hambies.
+    next_turn = np.inf
+    n_hambies = 0
+    hambies = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        if state[i] != last_state[i]:
+            return t, STOP_NOT_QUIET  # someone to grieve
+        if state[i] == BITTEN and turn_at[i] < next_turn:
+            next_turn = turn_at[i]
+        if state[i] == HAMBIE:
+            hambies[n_hambies] = i
+            n_hambies += 1
+    # People whose stress moves (or sits above the scream threshold) are followed step by step; the
+    # others' stress provably stays put while nothing moves, until the siege begins to tell.
+    moving = np.empty(n, dtype=np.int64)
+    n_moving = -1
+    sieged = False
+    after = np.empty(n)
     while t < t_stop - 1e-9:
         if n_ev[0] > ev_t.shape[0] - 4 * n - 16 or rec[7][0] > rec[5].shape[0] - n:
             return t, STOP_NOT_QUIET  # `advance` knows how to stop for full buffers
         t_next = t + dt
         tick = int(t_next / dt + 0.5)
-        for i in range(n):
-            if state[i] == BITTEN and turn_at[i] <= t_next:
-                return t, STOP_NOT_QUIET
-        if tick % MIND_EVERY == 0:
-            dt_m = MIND_EVERY * dt
-            for i in range(n):
-                s = state[i]
-                if s != last_state[i]:
-                    return t, STOP_NOT_QUIET  # someone to grieve
-                if s != HEALTHY and s != BITTEN:
-                    continue
-                after = _stress_after(i, t_next, dt_m, params, light, state, intent, floor, row, col, seen_at,
+        if next_turn <= t_next:
+            return t, STOP_NOT_QUIET
+        minds_now = tick % MIND_EVERY == 0
+        if minds_now:
+            if n_moving < 0 or sieged != (t_next >= params[Param.SIEGE_AFTER_S]):
+                sieged = t_next >= params[Param.SIEGE_AFTER_S]
+                n_moving = 0
+                for i in range(n):
+                    if state[i] == HEALTHY or state[i] == BITTEN:
+                        moving[n_moving] = i
+                        n_moving += 1
+                keep = 0
+                for k in range(n_moving):
+                    i = moving[k]
+                    a = _stress_after(i, t_next, dt_m, params, light, state, intent, floor, row, col, seen_at,
                                       stress, out_ptr, out_to, out_weight)  # fmt: skip
-                if after > params[Param.SCREAM_ABOVE] and t_next - screamed_at[i] >= _SCREAM_GAP_S:
+                    if (
+                        a != stress[i]
+                        or a > params[Param.SCREAM_ABOVE]
+                        or not _calm_enough(i, a, t_next, params, intent, group, is_bully, screamed_at)
+                    ):
+                        moving[keep] = i
+                        keep += 1
+                n_moving = keep
+            for k in range(n_moving):
+                i = moving[k]
+                a = _stress_after(i, t_next, dt_m, params, light, state, intent, floor, row, col, seen_at, stress,
+                                  out_ptr, out_to, out_weight)  # fmt: skip
+                if not _calm_enough(i, a, t_next, params, intent, group, is_bully, screamed_at):
                     return t, STOP_NOT_QUIET
-                if intent[i] == HIDE and after > params[Param.PANIC_ABOVE]:
-                    return t, STOP_NOT_QUIET
-                if group[i] >= 0:
-                    above = params[Param.SPLIT_ABOVE] - (params[Param.BULLY_MARGIN] if is_bully[i] else 0.0)
-                    if after > above:
-                        return t, STOP_NOT_QUIET
+                after[i] = a
         t = t_next
-        if tick % MIND_EVERY == 0:
-            _minds_act(t, MIND_EVERY * dt, params, tiles, doors, light, room_of, state, intent, floor, row, col,
-                       seen_at, seen_y, seen_x, strength, sprint_speed, turn_at, will_be_hambie, ever_bitten, minds,
-                       tile_head, agent_next, rng_minds, rng_infect, ev_t, ev_i, n_ev, social)  # fmt: skip
+        if minds_now:
+            # Exactly what `_minds_act` does when nothing happens: the same operations, in the same order.
+            for k in range(n_moving):
+                stress[moving[k]] = after[moving[k]]
+            for k in range(n_hambies):
+                h = hambies[k]
+                hunger_h = minds[1]
+                hunger_h[h] = min(1.0, hunger_h[h] + dt_m * (params[Param.HUNGER_PER_S] + 0.0))
         _record(t, params, state, floor, row, col, rec)
     return t, STOP_TIME
+
+
+@nb.njit(cache=True, inline="always")
+def _calm_enough(i, after, t, params, intent, group, is_bully, screamed_at) -> bool:
+    """Whether person i, at this stress, would draw no chance to scream, bolt or leave their group."""
+    if after > params[Param.SCREAM_ABOVE] and t - screamed_at[i] >= _SCREAM_GAP_S:
+        return False
+    if intent[i] == HIDE and after > params[Param.PANIC_ABOVE]:
+        return False
+    if group[i] >= 0:
+        above = params[Param.SPLIT_ABOVE] - (params[Param.BULLY_MARGIN] if is_bully[i] else 0.0)
+        if after > above:
+            return False
+    return True
 
 
 @nb.njit(cache=True)
