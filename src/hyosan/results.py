@@ -68,10 +68,12 @@ class Results:
         if self.run_info:
             atomic_write(folder / "run-info.json", lambda p: p.write_text(_json(self.run_info)))
         # What a person looks at first: the curves and the replay (written last, from the tables above).
+        from hyosan.people.story import write_story
         from hyosan.viz.curves import write_curves
         from hyosan.viz.replay import write_replay
 
         write_curves(self, folder / "curves.png")
+        write_story(self, folder / "story.md")
         if self.world:
             write_replay(self, folder / "replay.html")
         return folder

@@ -159,13 +159,37 @@ class World(_Section):
 class People(_Section):
     """Who is in the building and how they move and sense."""
 
-    students: Headcount = Field(0, description="Number of students (when no roster is given).")
+    students: Headcount = Field(
+        0, description="Number of students in all, named ones included (ignored with a roster unless `fill`)."
+    )
     teachers: Headcount = Field(0, description="Number of teachers.")
     staff: Headcount = Field(0, description="Number of other staff.")
     soldiers: Headcount = Field(0, description="Number of soldiers.")
     roster: Path | None = Field(
         None,
-        description="CSV file of named people (columns name, role, ...); relative to the scenario file.",
+        description="Named people: a CSV file (columns name, role, class, room, traits) or a TOML file "
+        "([[person]] and [[tie]] entries); relative to the scenario file.",
+    )
+    ties: Path | None = Field(
+        None,
+        description="CSV file of ties between named people (columns person, other, kind, weight); "
+        "relative to the scenario file.",
+    )
+    characters: bool = Field(
+        False, description="Put the show's named characters in the school, with their classes and ties (LORE.md)."
+    )
+    fill: bool = Field(
+        False,
+        description="With a roster: generated people fill each role up to the counts (the roster's people count "
+        "toward them); without, the roster is the whole population.",
+    )
+    names: Literal["numbered", "korean"] = Field(
+        "numbered", description='Names of generated people: "numbered" (Student 12) or "korean" (drawn per seed).'
+    )
+    generated_ties: bool = Field(
+        False,
+        description="Give generated people plausible ties: classmates as friends, a few best friends, crushes, "
+        "rivals and bullies, and homeroom teachers.",
     )
     walk_speed: Speed = Field(1.4, gt=0, le=15, description="Walking speed (m/s).")
     sprint_speed: Speed = Field(5.5, gt=0, le=15, description="Sprinting speed of a fit student (m/s).")
@@ -313,7 +337,7 @@ class Groups(_Section):
     )
     split_above: Probability = Field(0.85, description="Stress above which a member may abandon the group.")
     split_chance: Probability = Field(
-        0.02, description="Chance per second of abandoning the group above `split_above`."
+        0.003, description="Chance per second of abandoning the group above `split_above` (once in ~6 min)."
     )
     bully_margin: Probability = Field(
         0.3, description="Bullies abandon their group at a stress this much lower than everyone else."
@@ -414,8 +438,9 @@ class Scenario(_Section):
         data = self.model_dump(mode="json", exclude={"extends"})
         for floor in data["world"]["floors"]:
             floor["map"] = _file_digest(Path(floor["map"]))
-        if data["people"]["roster"] is not None:
-            data["people"]["roster"] = _file_digest(Path(data["people"]["roster"]))
+        for key in ("roster", "ties"):
+            if data["people"][key] is not None:
+                data["people"][key] = _file_digest(Path(data["people"][key]))
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
     def locate(self, *loc: str | int) -> tuple[Path | None, int | None, int | None]:
@@ -529,8 +554,9 @@ def _make_paths_absolute(data: dict[str, Any], path: Path) -> None:
             if isinstance(floor, dict) and isinstance(floor.get("map"), str):
                 floor["map"] = str((base / floor["map"]).resolve())
     people = data.get("people")
-    if isinstance(people, dict) and isinstance(people.get("roster"), str):
-        people["roster"] = str((base / people["roster"]).resolve())
+    for key in ("roster", "ties"):
+        if isinstance(people, dict) and isinstance(people.get(key), str):
+            people[key] = str((base / people[key]).resolve())
 
 
 def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:

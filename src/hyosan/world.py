@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from hyosan.building.floorplan import FloorSpec, RoomSpec, assemble_building, read_floor_plan
 from hyosan.building.model import Building, DoorState, Tile
 from hyosan.errors import UserInputError
-from hyosan.scenario import MAX_PEOPLE, Scenario
+from hyosan.scenario import Scenario
 
 __all__ = ["ROLES", "WorldDescription", "build_building", "count_people", "describe_world"]
 
@@ -87,9 +85,9 @@ def build_building(scenario: Scenario) -> Building:
 
 
 def count_people(scenario: Scenario) -> Counter[str]:
-    """People by role: from the roster file if there is one, else from the counts."""
+    """People by role: the counts, with the named people (characters, roster) counted in (see `role_counts`)."""
     people = scenario.people
-    if people.roster is None:
+    if people.roster is None and not people.characters:
         counts = Counter(
             {
                 "student": people.students,
@@ -99,7 +97,7 @@ def count_people(scenario: Scenario) -> Counter[str]:
             }
         )
         return +counts
-    return _roster_roles(scenario, people.roster)
+    return _roster_roles(scenario)
 
 
 def describe_world(scenario: Scenario, building: Building | None = None) -> WorldDescription:
@@ -207,36 +205,7 @@ def _check_events(scenario: Scenario, building: Building) -> None:
             )
 
 
-def _roster_roles(scenario: Scenario, path: Path) -> Counter[str]:
-    if not path.is_file():
-        raise scenario.error(f"roster file not found: {path}", "people", "roster")
-    size = path.stat().st_size
-    if size > MAX_ROSTER_BYTES:
-        raise UserInputError(f"roster is {size:,} bytes; more than the {MAX_ROSTER_BYTES:,} hyosan reads", path)
-    roles: Counter[str] = Counter()
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        missing = [c for c in ("name", "role") if c not in header]
-        if missing:
-            raise UserInputError(
-                f"roster needs columns {', '.join(missing)}; found {', '.join(header) or 'none'}",
-                path,
-                1,
-                1,
-            )
-        for row in reader:
-            role = (row.get("role") or "").strip().lower()
-            if role not in ROLES:
-                raise UserInputError(
-                    f"role {role!r} is not one of {', '.join(ROLES)}",
-                    path,
-                    reader.line_num,
-                    header.index("role") + 1,
-                )
-            if not (row.get("name") or "").strip():
-                raise UserInputError("empty name", path, reader.line_num, header.index("name") + 1)
-            roles[role] += 1
-            if sum(roles.values()) > MAX_PEOPLE:
-                raise UserInputError(f"roster has more than {MAX_PEOPLE:,} people", path, reader.line_num)
-    return roles
+def _roster_roles(scenario: Scenario) -> Counter[str]:
+    from hyosan.people.roster import role_counts  # reads and checks the roster, ties and characters files
+
+    return role_counts(scenario)

@@ -181,7 +181,9 @@ def _school_row(summary: Mapping[str, Any], people: Any, duration_s: float) -> d
         scenario_hash=str(summary["scenario_hash"]),
     )
     names = people["name"].astype(str)
-    named = ~names.str.fullmatch(_GENERATED_NAME.pattern)
+    # The roster says who is a character and who was generated; older folders only have the names.
+    generated = ~names.str.fullmatch(_GENERATED_NAME.pattern)
+    named = people["named"].astype(bool) if "named" in people.columns else generated
     survived = people["fate"].isin(_SURVIVING_FATES)
     for name, alive in zip(names[named], survived[named], strict=True):
         row[f"{SURVIVED_PREFIX}{name}"] = int(alive)

@@ -756,9 +756,15 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
             dy = (d // W) % H
             dx = d % W
             if abs(row[i] - dy) <= 1 and abs(col[i] - dx) <= 1:
+                # Holding wears one out (a tenth as fast as sprinting): spent, they let go for good.
+                stamina[i] -= 0.1 * dt
+                if stamina[i] <= 0.0:
+                    intent[i] = HIDE
+                    continue
+                # Two can lean on a door side by side, no more: their forces add up to that.
                 force = params[Param.HOLD_STRENGTH] * strength[i]
-                if door_watch[1, df, dy, dx] == t:  # several hold together
-                    door_watch[2, df, dy, dx] += force
+                if door_watch[1, df, dy, dx] == t:
+                    door_watch[2, df, dy, dx] = min(door_watch[2, df, dy, dx] + force, 2.0 * params[Param.HOLD_STRENGTH])
                 else:
                     door_watch[1, df, dy, dx] = t
                     door_watch[2, df, dy, dx] = force

@@ -15,13 +15,14 @@ import pandas as pd
 from hyosan import __version__
 from hyosan.building.model import Building, DoorState, Tile
 from hyosan.errors import UserInputError
+from hyosan.people.roster import build_roster, seat_people
 from hyosan.results import Results, atomic_write, world_json
 from hyosan.rng import RandomStreams
 from hyosan.scenario import Event, Scenario, load_scenario
 from hyosan.school import kernel
 from hyosan.school.codes import EventKind, Intent, Param, State
 from hyosan.units import format_duration
-from hyosan.world import ROLES, build_building, count_people
+from hyosan.world import ROLES, build_building
 
 __all__ = ["STATE_NAMES", "ProgressInfo", "SchoolSim"]
 
@@ -302,8 +303,10 @@ class SchoolSim:
 
     def _setup_people(self) -> None:
         sc = self.scenario
-        roles = count_people(sc)
-        self.roles = np.array([r for r in ROLES for _ in range(roles.get(r, 0))], dtype=object)
+        # Named and generated people, their classes and ties: drawn from their own stream, so that
+        # names and ties never reshuffle the positions and traits drawn below.
+        self.roster = build_roster(sc, self.streams["roster"])
+        self.roles = self.roster.role
         self.names = self._names()
         n = len(self.roles)
         if n == 0:
@@ -325,6 +328,13 @@ class SchoolSim:
         role_strength = np.select([self.roles == "soldier", self.roles == "student"], [3.0, 1.0], 1.2)
         self.strength = rng.uniform(0.5, 1.5, n) * role_strength
         self.courage = rng.uniform(0.0, 1.0, n)  # 0.5 is average: blows land as often as strength says
+        # A roster's traits replace the drawn ones (NaN: keep the draw).
+        given = self.roster
+        self.strength = np.where(np.isnan(given.strength), self.strength, given.strength)
+        self.courage = np.where(np.isnan(given.courage), self.courage, given.courage)
+        speed_factor = np.where(np.isnan(given.speed_factor), 1.0, given.speed_factor)
+        self.walk_speed = self.walk_speed * speed_factor
+        self.sprint_speed = self.sprint_speed * speed_factor
         self.budget = np.zeros(n)
         self.turn_at = np.full(n, np.inf)
         self.will_be_hambie = np.zeros(n, dtype=np.bool_)
@@ -340,7 +350,14 @@ class SchoolSim:
         self.screamed_at = np.full(n, -1e9)
         self.mind_state = np.zeros(n, dtype=np.uint8)  # states as the minds last saw them (for grief)
         self._place_people(rng)
+        # Students start in their classroom, and people the roster places in a room start there.
+        position = (self.floor, self.row, self.col)
+        seat_people(given, self.building, position, self.max_per_tile, self.streams["seating"])
         self.start_room = self.building.room_of[self.floor, self.row, self.col].copy()
+        self.ties = given.ties
+        if not np.isnan(given.leadership).all():
+            drawn = self.streams["leadership"].uniform(0.0, 1.0, n)
+            self.leadership = np.where(np.isnan(given.leadership), drawn, given.leadership)
 
     def _setup_groups(self) -> None:
         """Groups from strong ties among people who start in the same room; the most able leads."""
@@ -361,18 +378,8 @@ class SchoolSim:
         self.door_watch[0:2] = -1e9
 
     def _names(self) -> np.ndarray:
-        roster = self.scenario.people.roster
-        if roster is not None:
-            frame = pd.read_csv(roster, keep_default_na=False, dtype=str)
-            frame["role"] = frame["role"].str.strip().str.lower()
-            frame = frame.sort_values("role", key=lambda r: r.map(ROLES.index), kind="stable")
-            return frame["name"].str.strip().to_numpy(dtype=object)
-        counters: dict[str, int] = {}
-        names = []
-        for role in self.roles:
-            counters[role] = counters.get(role, 0) + 1
-            names.append(f"{role.capitalize()} {counters[role]}")
-        return np.array(names, dtype=object)
+        """Everyone's name, from the roster (named people, then generated names: see `hyosan.people.roster`)."""
+        return np.asarray(self.roster.name, dtype=object)
 
     def _place_people(self, rng: np.random.Generator) -> None:
         """Students in classrooms, teachers in the staff room and classrooms, others indoors."""
@@ -709,7 +716,7 @@ class SchoolSim:
 
         slot = self._next_sound
         self._next_sound = (slot + 1) % _N_SOUNDS
-        self.lure[slot] = sound_levels(self.building, flat, level_db).ravel()
+        sound_levels(self.building, flat, level_db, out=self.lure[slot])  # written in place: no copy
         self.lure_until[slot] = until
         self.lure_src[slot] = flat
         self.lure_alarm[slot] = alarm
@@ -865,8 +872,9 @@ class SchoolSim:
             "state": pd.Categorical.from_codes(tr_i[:, 4].astype(np.int8), categories=STATE_NAMES),
         })  # fmt: skip
         world = world_json(self.building, self._doors_at_start)
+        relationships = self.ties[["person", "other", "kind", "weight"]].reset_index(drop=True)
         return Results(summary=self._summary(events, people), timeseries=self._timeseries(), events=events, people=people,
-                       trajectories=trajectories, world=world)  # fmt: skip
+                       trajectories=trajectories, world=world, relationships=relationships)  # fmt: skip
 
     def _events_table(self) -> pd.DataFrame:
         b = self.building
@@ -915,13 +923,14 @@ class SchoolSim:
         ]
         for frame, column in ((changing, "person"), (events[events["kind"] == "kill"], "other")):
             last = frame.groupby(column).tail(1)
-            who = last[column].to_numpy()
+            who = last[column].to_numpy(dtype=np.int64)  # an empty log has object columns
             fate_time[who] = last["time_s"].to_numpy()
             fate_floor[who] = last["floor"].to_numpy()
             fate_room[who] = last["room"].to_numpy()
         fate_time[self.state == State.HEALTHY] = np.nan
         return pd.DataFrame({
-            "id": np.arange(n), "name": self.names, "role": self.roles, "class": [""] * n,
+            "id": np.arange(n), "name": self.names, "role": self.roles, "class": self.roster.class_name,
+            "named": self.roster.named,
             "fate": [STATE_NAMES[s] for s in self.state], "fate_time_s": fate_time,
             "fate_clock": ["" if np.isnan(t) else self._clock(t) for t in fate_time],
             "fate_floor": fate_floor, "fate_room": fate_room,
@@ -934,7 +943,7 @@ class SchoolSim:
         rescue = events[events["kind"] == "rescue_arrives"]
         counts = {name: int(np.count_nonzero(self.state == s)) for s, name in enumerate(STATE_NAMES)}
         survivors = people[people["fate"].isin(["healthy", "escaped", "rescued"])]
-        generated = survivors["name"].str.fullmatch(r"(Student|Teacher|Staff|Soldier) \d+")
+        generated = ~survivors["named"].astype(bool)
 
         def at(frame: pd.DataFrame, k: int) -> float | None:
             return float(frame["time_s"].iloc[k]) if -len(frame) <= k < len(frame) else None
