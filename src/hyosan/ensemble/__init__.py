@@ -16,6 +16,7 @@ from typing import Any
 
 __all__ = [
     "AlemiRunner",
+    "CountryRunner",
     "Design",
     "EnsembleRun",
     "Outcome",
@@ -35,6 +36,7 @@ __all__ = [
 # Imported on first use: `hyosan --help` imports this package (for the commands) and must stay fast.
 _LAZY = {
     "AlemiRunner": "hyosan.ensemble.runners",
+    "CountryRunner": "hyosan.ensemble.country_runner",
     "Runner": "hyosan.ensemble.runners",
     "SchoolRunner": "hyosan.ensemble.runners",
     "Design": "hyosan.ensemble.grid",

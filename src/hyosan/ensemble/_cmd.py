@@ -23,7 +23,10 @@ __all__ = ["sensitivity", "sweep"]
 ModelArg = Annotated[
     str | None,
     typer.Argument(
-        help="Built-in scenario name or TOML file (default: hyosan-high), or classic-alemi for the classic SZR model.",
+        help=(
+            "Built-in scenario name or TOML file (default: hyosan-high), classic-alemi for the classic SZR model, "
+            "or country-CC (e.g. country-KR, country-US@20km) for the country model."
+        ),
         show_default=False,
     ),
 ]
@@ -139,8 +142,8 @@ def _setup(
     """The runner, a display name, the output folder and the master seed."""
     from hyosan.ensemble.runners import SchoolRunner, runner_for
 
-    if model == "classic-alemi" and keep_runs:
-        raise UserInputError("--keep-runs: classic-alemi runs are one summary row each; there is no folder to keep")
+    if model is not None and (model == "classic-alemi" or model.startswith("country-")) and keep_runs:
+        raise UserInputError(f"--keep-runs: {model} runs are one summary row each; there is no folder to keep")
     runner = runner_for(model or "hyosan-high")
     name, default_seed = model or "hyosan-high", 0
     if isinstance(runner, SchoolRunner):
@@ -203,6 +206,15 @@ def _notes(runner: Runner, master: int, folder: Path) -> list[str]:
             "Survival probability: the mean share of people who survive (healthy, escaped or rescued at the end). "
             "The school falls when half its people have been bitten; a run in which it did not fall counts as "
             "falling at its duration (censored), so a median that reaches the duration reads `not within`.",
+        ]
+    if described["model"] == "country":
+        return [
+            f"Country model on `{described['country']}` ({described['cell_km']:g} km cells, {described['zombies']} "
+            f"zombies at the default start, {described['method']}), {described['days']} days per run, master seed "
+            f"{master}; every row of `{folder / 'runs.parquet'}` is one run.",
+            "",
+            "Fallen: bitten, turned or dead. A run in which half (90%) of the people had not fallen by its last day "
+            "counts as falling on that day (censored).",
         ]
     return [
         f"Model `{described['model']}` ({described.get('defaults', {})}), master seed {master}. Each run goes on "

@@ -1,7 +1,7 @@
 """Runners: what one replicate of a model is. Given parameter values and a seed, a runner returns one summary row.
 
 `run_ensemble` drives any object with this shape (`Runner`): the school model (`SchoolRunner`), the
-classic Alemi SZR model (`AlemiRunner`), and later the country model. A runner must pickle, since
+classic Alemi SZR model (`AlemiRunner`) and the country model (`hyosan.ensemble.country_runner`). A runner must pickle, since
 it travels to worker processes and to Dask workers.
 """
 
@@ -60,9 +60,14 @@ class Runner(Protocol):
 
 
 def runner_for(model: str, keep_runs: Path | None = None) -> Runner:
-    """The runner for a model name as the command line takes it: ``classic-alemi`` or a school scenario."""
+    """The runner for a model name as the command line takes it: ``classic-alemi``, ``country-CC[@Nkm]`` or a school scenario."""
     if model == "classic-alemi":
         return AlemiRunner()
+    from hyosan.ensemble.country_runner import CountryRunner, parse_country_model
+
+    country = parse_country_model(model)
+    if country is not None:
+        return CountryRunner(country=country[0], cell_km=country[1])
     from hyosan.scenario import load_scenario
 
     return SchoolRunner(load_scenario(model), keep_runs=keep_runs)
