@@ -199,6 +199,7 @@ def seeds_from_school(
         for c in range(max(col - 2, 0), min(col + 3, cols))
         if lattice.population[r, c] > 0
     ] or [(row, col)]
+    names = dict(zip(people["id"].astype(int), people["name"].astype(str), strict=True)) if "name" in people else {}
     seeds: list[Seed] = []
     for person in sorted(kinds):
         r, c = around[int(rng.integers(len(around)))]
@@ -209,7 +210,7 @@ def seeds_from_school(
                 zombies=int(kind == "zombies"),
                 bitten=int(kind == "bitten"),
                 hambies=int(kind == "hambies"),
-                note=f"school person {person}",
+                note=names.get(person, f"school person {person}"),
             )
         )
     summary = json.dumps(results.summary.get("scenario", ""))
