@@ -82,11 +82,12 @@ def main(argv: list[str] | None = None) -> None:
             except Exception as exc:  # a peer that cannot build is reported, not fatal
                 peers.append((label, f"failed: {type(exc).__name__}: {exc}"))
 
+    load = os.getloadavg()
     reference = next((r["rate"] for label, r in peers if "C++" in label and isinstance(r, dict)), None)
     print(
         f"SZR (Alemi et al. 2015), N = {args.n:,}, alpha = {args.alpha}, {args.zombies} initial zombies; "
         f"best of {args.repeats}; {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"numba {numba.__version__}"
+        f"numba {numba.__version__}; load average {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f} at the end"
     )
     header = f"{'engine':<52} {'events':>12} {'seconds':>9} {'M events/s':>11} {'vs GillesPy2 C++':>17}"
     print(header)

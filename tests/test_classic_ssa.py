@@ -18,6 +18,8 @@ from hyosan.classic.ssa import (
     heap_build,
     heap_update,
     munz_reactions,
+    random_exponential,
+    random_uniform,
     simulate,
     simulate_runs,
 )
@@ -157,3 +159,89 @@ def test_munz_reactions_reach_doomsday_and_quirk_keeps_the_dead_among_the_living
     for name in ("sizr", "sizrq", "cure"):
         model = munz_reactions(name, PRESETS["paper"])
         assert "Z" in model.species
+
+
+def test_kernel_generator_is_xoshiro256plusplus_seeded_by_splitmix64():
+    # A pure-Python reference of both published algorithms pins the stream the exact kernels draw from.
+    mask = (1 << 64) - 1
+
+    def rotl(value, k):
+        return ((value << k) | (value >> (64 - k))) & mask
+
+    z, state = 2024, []
+    for _ in range(4):
+        z = (z + 0x9E3779B97F4A7C15) & mask
+        w = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        w = ((w ^ (w >> 27)) * 0x94D049BB133111EB) & mask
+        state.append(w ^ (w >> 31))
+    expected = []
+    for _ in range(8):
+        s0, s1, s2, s3 = state
+        expected.append(((rotl((s0 + s3) & mask, 23) + s0) & mask) >> 11)
+        t = (s1 << 17) & mask
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        state = [s0, s1, s2, rotl(s3, 45)]
+    assert random_uniform(2024, 8).tolist() == [k * 2.0**-53 for k in expected]
+
+
+def test_ziggurat_exponential_is_exact():
+    draws = random_exponential(20261125, 1_000_000)
+    assert np.all(draws >= 0.0) and np.all(np.isfinite(draws))
+    assert stats.kstest(draws, "expon").pvalue > 1e-3
+    # Mean and variance of Exp(1) are 1; their standard errors over 10^6 draws are 0.001 and ~0.003.
+    assert abs(draws.mean() - 1.0) < 0.005
+    assert abs(draws.var() - 1.0) < 0.015
+    # The tail beyond the base layer (r ~ 7.697) and the wedges are sampled too, with the right weight.
+    tail = draws > 7.69711747013104972
+    assert abs(tail.mean() - math.exp(-7.69711747013104972)) < 5 * math.sqrt(math.exp(-7.7) / draws.size)
+    assert stats.kstest(draws[tail] - 7.69711747013104972, "expon").pvalue > 1e-3
+    uniforms = random_uniform(7, 1_000_000)
+    assert uniforms.min() >= 0.0 and uniforms.max() < 1.0
+    assert stats.kstest(uniforms, "uniform").pvalue > 1e-3
+
+
+def test_direct_method_handles_every_propensity_shape():
+    # One network with a source, a decay, a pair, a dimer and a third-order channel; the direct method
+    # (specialised propensities) and the next-reaction method (generic product) must agree in law.
+    model = ReactionModel.from_reactions(
+        ["A", "B", "C"],
+        [
+            Reaction("source", {}, {"A": 1}, 20.0),
+            Reaction("decay", {"A": 1}, {}, 0.5),
+            Reaction("pair", {"A": 1, "B": 1}, {"C": 1}, 0.01),
+            Reaction("dimer", {"A": 2}, {"B": 1}, 0.002),
+            Reaction("triple", {"B": 1, "C": 2}, {"A": 1}, 0.0005),
+        ],
+    )
+    grid = [0.0, 2.0, 5.0]
+    direct = simulate_runs(model, [10, 20, 5], 5.0, "direct", 400, seed=1, t_grid=grid)
+    following = simulate_runs(model, [10, 20, 5], 5.0, "next", 400, seed=2, t_grid=grid)
+    for time_index in (1, 2):
+        for species in range(3):
+            d, n = direct.counts[:, time_index, species], following.counts[:, time_index, species]
+            assert stats.ks_2samp(d, n).pvalue > 1e-3
+            assert abs(d.mean() - n.mean()) < 5 * math.sqrt((d.var() + n.var()) / 400) + 1e-9
+
+
+def test_direct_method_decay_and_birth_match_their_laws():
+    # X → ∅ at k: X(t) ~ Binomial(x0, e^{-kt}); ∅ → Y at λ: Y(t) ~ Poisson(λt), independent channels.
+    model = ReactionModel.from_reactions(
+        ["X", "Y"], [Reaction("decay", {"X": 1}, {}, 0.7), Reaction("birth", {}, {"Y": 1}, 3.0)]
+    )
+    runs = simulate_runs(model, [40, 0], 1.5, "direct", 4000, seed=9, t_grid=[1.5])
+    survive = math.exp(-0.7 * 1.5)
+    x_end, y_end = runs.counts[:, 0, 0], runs.counts[:, 0, 1]
+    # Chi-square over the bins 7..21 with both tails lumped, so every expected count is well above 5.
+    edges = np.arange(7, 23)
+    observed = np.histogram(x_end, bins=np.concatenate(([-0.5], edges - 0.5, [40.5])))[0]
+    law = stats.binom(40, survive)
+    expected = 4000 * np.diff(np.concatenate(([0.0], law.cdf(edges - 1), [1.0])))
+    assert expected.min() > 5
+    assert stats.chisquare(observed, expected).pvalue > 1e-3
+    assert abs(x_end.mean() - 40 * survive) < 5 * math.sqrt(40 * survive * (1 - survive) / 4000)
+    assert abs(y_end.mean() - 4.5) < 5 * math.sqrt(4.5 / 4000)
+    assert abs(y_end.var() / 4.5 - 1.0) < 0.1
