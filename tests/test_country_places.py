@@ -106,3 +106,27 @@ def test_school_run_seeds_hyosan_with_its_infected(tmp_path) -> None:
         seeds_from_school(folder, PopulationLattice.from_array(np.ones((2, 2))), rng)
     with pytest.raises(UserInputError, match="missing"):
         seeds_from_school(tmp_path, korea, rng)
+
+
+def test_a_bitten_escapee_leaves_bitten(tmp_path) -> None:
+    import json
+
+    from hyosan.scenario import load_scenario
+    from hyosan.school import SchoolSim
+
+    folder = tmp_path / "school"
+    SchoolSim(load_scenario("tiny-school"), 1).run().save(folder)
+    # Two people leave the school: one after a zombie bit them (a bite's `person` is the victim and
+    # `other` the biter, as the school kernel logs it), one unharmed.
+    extra = [
+        {"time_s": 5.0, "kind": "bite", "person": 900, "other": 901, "floor": "1F", "row": 1, "col": 1},
+        {"time_s": 9.0, "kind": "escape", "person": 900, "other": -1, "floor": "1F", "row": 1, "col": 1},
+        {"time_s": 9.0, "kind": "escape", "person": 902, "other": -1, "floor": "1F", "row": 1, "col": 1},
+    ]
+    with (folder / "events.jsonl").open("a", encoding="utf-8") as f:
+        f.writelines(json.dumps(e) + "\n" for e in extra)
+    korea = country_lattice("KR", 20.0)
+    seeds, _, counts = seeds_from_school(folder, korea, np.random.default_rng(0))
+    carried = [s for s in seeds if s.note == "school person 900"]
+    assert len(carried) == 1 and carried[0].bitten == 1 and carried[0].zombies == 0
+    assert not any(s.note == "school person 902" for s in seeds)  # unharmed: not a seed

@@ -169,7 +169,7 @@ def seeds_from_school(
         escapes = events[events["kind"] == "escape"]
         bites = events[events["kind"] == "bite"]
         hambie = events[events["kind"] == "hambie"]
-        first_bite = bites.groupby("other")["time_s"].min().to_dict() if "other" in bites else {}
+        first_bite = bites.groupby("person")["time_s"].min().to_dict()  # a bite's `person` is the one bitten
         became = hambie.groupby("person")["time_s"].min().to_dict()
         for person, t in zip(escapes["person"].astype(int), escapes["time_s"].astype(float), strict=True):
             if person in became and became[person] <= t:
