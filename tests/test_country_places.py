@@ -126,7 +126,7 @@ def test_a_bitten_escapee_leaves_bitten(tmp_path) -> None:
     with (folder / "events.jsonl").open("a", encoding="utf-8") as f:
         f.writelines(json.dumps(e) + "\n" for e in extra)
     korea = country_lattice("KR", 20.0)
-    seeds, _, counts = seeds_from_school(folder, korea, np.random.default_rng(0))
+    seeds, _, _ = seeds_from_school(folder, korea, np.random.default_rng(0))
     carried = [s for s in seeds if s.note == "school person 900"]
     assert len(carried) == 1 and carried[0].bitten == 1 and carried[0].zombies == 0
     assert not any(s.note == "school person 902" for s in seeds)  # unharmed: not a seed
