@@ -117,7 +117,8 @@ class SchoolRunner:
 
         started = time.perf_counter()
         scenario = self._scenario(params)
-        results = SchoolSim(scenario, seed).run()
+        # A row needs the summary and the people, not the trajectories, unless the run is kept.
+        results = SchoolSim(scenario, seed).run(tables="all" if self.keep_runs is not None else "summary")
         summary = results.summary
         if self.keep_runs is not None:
             results.save(Path(self.keep_runs) / f"{summary['scenario_hash'][:12]}-seed{seed}")

@@ -10,6 +10,10 @@ others are rooms (minus the walking distance to the room, for the chatter of cal
 A hunting zombie climbs its lure tile by tile, which leads it along corridors, up stairs and to the
 doors it must break; a chasing zombie runs straight at the person it sees.
 
+Speed: the compiled functions here run without Numba's reference counting (``_nrt=False``). None of
+them allocates, and counting the array arguments of the per-agent helper calls cost over a third of
+the loop (`perf`: ``NRT_incref``/``NRT_decref``); `_advance_quiet`, which allocates, keeps it.
+
 Randomness: each subsystem (movement, contact, infection) has its own xoshiro256** state
 (4 x uint64) seeded from the run's named streams, so the kernel is deterministic for a given seed,
 independent of other simulations in the same process, and checkpointable (the states are arrays).
@@ -35,6 +39,7 @@ __all__ = [
     "STOP_WORLD_CHANGED",
     "advance",
     "advance_quiet",
+    "quiet_now",
     "quiet_sight_and_sound",
     "seed_rng",
 ]
@@ -91,7 +96,7 @@ def seed_rng(seed: int) -> np.ndarray:
     return state
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social):
     """Advance the school from `t_now` toward `t_stop`; returns (time reached, why it stopped).
 
@@ -123,7 +128,10 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
     door_watch = social[4]
     tr_t, n_tr, ever_bitten = rec[5], rec[7], rec[8]
     (room_zombies, room_chatter, occupancy, tile_head, agent_next, cell_zombies, cell_prey, cell_next, prey_on_floor,
-     active) = scratch  # fmt: skip
+     active, heard, lure_seen, zombies, living, movers, alive) = scratch  # fmt: skip
+    n_lures = lure.shape[0]
+    lure_seen[0] += 1  # Python may have rung new sounds since the last call: nothing heard before holds
+    lure_seen[1] = -1
     n = state.shape[0]
     _, H, W = tiles.shape
     dt = params[Param.TICK_S]
@@ -131,6 +139,13 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
     # The tile index is built once per call and then kept current by every move, exit and death:
     # clearing it every tick would cost more than everything else on a quiet night.
     _index_tiles(state, floor, row, col, H, W, occupancy, tile_head, agent_next)
+    # Everyone not yet dead, escaped or rescued: no step of the kernel undoes those, so once in them an
+    # agent is dropped for the rest of the call (the list is rebuilt here since Python may change states).
+    n_alive = 0
+    for i in range(n):
+        s = state[i]
+        alive[n_alive] = i
+        n_alive += (s != DEAD) & (s != ESCAPED) & (s != RESCUED)
     while t < t_stop - 1e-9:
         # Leave room in the buffers for one tick of events and one frame of trajectories.
         if n_ev[0] > ev_t.shape[0] - 4 * n - 16:
@@ -141,9 +156,25 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
         tick = int(t / dt + 0.5)
         ev_mark = n_ev[0]
 
-        # --- progress: the bitten turn when their time comes --------------------------------
-        for i in range(n):
-            if state[i] == BITTEN and turn_at[i] <= t:
+        # --- progress: the bitten turn when their time comes; then who is where, in one pass ----------
+        # In index order: the zombies and the living (nobody turns or is bitten again before the contact
+        # phase, so the lists hold through it: the phases below walk them instead of all agents); the
+        # zombies that move or fight this tick (`movers`: an idle zombie does nothing but look every
+        # sixth tick, see `_zombies_act`, and hunts nothing); zombies and prey per sensing cell; zombies
+        # and talkers per room.
+        cell_zombies[:] = -1
+        cell_prey[:] = -1
+        prey_on_floor[:] = 0
+        room_zombies[:] = 0
+        room_chatter[:] = 0
+        n_zombies = 0
+        n_living = 0
+        n_movers = 0
+        kept = 0
+        for k in range(n_alive):
+            i = alive[k]
+            s = state[i]
+            if s == BITTEN and turn_at[i] <= t:
                 if will_be_hambie[i]:
                     state[i] = HAMBIE
                     _log(ev_t, ev_i, n_ev, t, EV_HAMBIE, i, -1, floor[i], row[i], col[i])
@@ -153,45 +184,77 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
                     seen_at[i] = t  # a new zombie prowls a while before it goes idle
                     budget[i] = 0.0
                     _log(ev_t, ev_i, n_ev, t, EV_TURN, i, -1, floor[i], row[i], col[i])
-
-        # --- zombies and prey per sensing cell; zombies and talkers per room; lures sounding now ----
-        _index_cells(state, floor, row, col, cell_zombies, cell_prey, cell_next, prey_on_floor)
-        room_zombies[:] = 0
-        room_chatter[:] = 0
-        people_left = 0
-        for i in range(n):
-            s = state[i]
-            if s == HEALTHY or s == BITTEN or s == HAMBIE:
-                people_left += 1
-            r = room_of[floor[i], row[i], col[i]]
-            if r < 0:
+                s = state[i]
+            if s == DEAD or s == ESCAPED or s == RESCUED:
                 continue
+            alive[kept] = i
+            kept += 1
+            cy = row[i] // CELL
+            cx = col[i] // CELL
             if s == ZOMBIE:
-                room_zombies[r] += 1
-            elif intent[i] == CALM and (s == HEALTHY or s == BITTEN):
-                room_chatter[r] += 1
-        if people_left == 0:
+                zombies[n_zombies] = i
+                n_zombies += 1
+                cell_next[i] = cell_zombies[floor[i], cy, cx]
+                cell_zombies[floor[i], cy, cx] = i
+                r = room_of[floor[i], row[i], col[i]]
+                if r >= 0:
+                    room_zombies[r] += 1
+                if intent[i] != IDLE or hunt[i] != -1 or (i + tick) % 6 == 0:
+                    movers[n_movers] = i
+                    n_movers += 1
+            else:  # healthy, bitten or hambie
+                living[n_living] = i
+                n_living += 1
+                if s == HEALTHY:
+                    prey_on_floor[floor[i]] += 1
+                    cell_next[i] = cell_prey[floor[i], cy, cx]
+                    cell_prey[floor[i], cy, cx] = i
+                if intent[i] == CALM and (s == HEALTHY or s == BITTEN):
+                    r = room_of[floor[i], row[i], col[i]]
+                    if r >= 0:
+                        room_chatter[r] += 1
+        n_alive = kept
+        if n_living == 0:
             return t, STOP_NOBODY_LEFT
         n_active = 0
         for k in range(lure.shape[0]):
             if (lure_room[k] < 0 and lure_until[k] >= t) or (lure_room[k] >= 0 and room_chatter[lure_room[k]] > 0):
                 active[n_active] = k
                 n_active += 1
+        # What a zombie hears changes only when the sounding lures or the talkers in them change; while
+        # they do not, a zombie that has not moved hears what it heard before (`heard`, per zombie).
+        same = n_active == lure_seen[1]
+        if same:
+            for a in range(n_active):
+                s = active[a]
+                if lure_seen[2 + a] != s or (
+                    lure_room[s] >= 0 and lure_seen[2 + n_lures + a] != room_chatter[lure_room[s]]
+                ):
+                    same = False
+                    break
+        if not same:
+            lure_seen[0] += 1
+            lure_seen[1] = n_active
+            for a in range(n_active):
+                s = active[a]
+                lure_seen[2 + a] = s
+                lure_seen[2 + n_lures + a] = room_chatter[lure_room[s]] if lure_room[s] >= 0 else 0
 
         # --- sense, decide, move: zombies first, then people ------------------------------------------
         _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                      n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading,
                      hunt, rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t,
-                     ev_i, n_ev)  # fmt: skip
+                     ev_i, n_ev, heard, lure_seen[0], movers, n_movers)  # fmt: skip
         _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_door_ptr, room_doors, room_refuge,
                     room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active,
                     n_active, state, stress, hambie_status,
                     intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at,
                     seen_y, seen_x, hidden_since, occupancy, tile_head, agent_next, cell_zombies, cell_next, ev_t, ev_i,
-                    n_ev, strength, courage, social, rng_minds)  # fmt: skip
+                    n_ev, strength, courage, social, rng_minds, living, n_living)  # fmt: skip
 
         # --- contact: blows and bites between neighbours --------------------------------------------
-        for z in range(n):
+        for kz in range(n_movers):
+            z = movers[kz]
             if state[z] != ZOMBIE or intent[z] == IDLE:
                 continue  # an idle zombie has nobody near it (it wakes when someone comes in sight)
             for dy in range(-1, 2):
@@ -342,7 +405,7 @@ def _advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, 
     return t, STOP_TIME
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True, _nrt=False, inline="always")
 def _calm_enough(i, after, t, params, intent, group, is_bully, screamed_at) -> bool:
     """Whether person i, at this stress, would draw no chance to scream, bolt or leave their group."""
     if after > params[Param.SCREAM_ABOVE] and t - screamed_at[i] >= _SCREAM_GAP_S:
@@ -356,7 +419,7 @@ def _calm_enough(i, after, t, params, intent, group, is_bully, screamed_at) -> b
     return True
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _record(t, params, state, floor, row, col, rec):
     (next_record, counts, n_counts, next_frame, last, tr_t, tr_i, n_tr, _) = rec
     while t >= next_record[0] - 1e-9 and n_counts[0] < counts.shape[0]:
@@ -368,12 +431,72 @@ def _record(t, params, state, floor, row, col, rec):
         next_frame[0] += params[Param.TRAJECTORY_EVERY_S]
 
 
+def quiet_now(t, params, world, agents, lures, scratch, minds, social) -> bool:
+    """`SchoolSim._quiet` in one compiled call: true when nothing in the school can move until someone turns
+    or someone's fear boils over, so that `advance_quiet` may run the next chunk."""
+    return _quiet_now(t, params, world, agents, lures, scratch, minds, social)
+
+
+@nb.njit(cache=True, _nrt=False)
+def _quiet_now(t, params, world, agents, lures, scratch, minds, social):
+    tiles = world[0]
+    state, intent, floor, row, col = agents[0], agents[1], agents[2], agents[3], agents[4]
+    seen_at, hidden_since, hunt = agents[15], agents[18], agents[20]
+    mind_state = minds[4]
+    door_watch = social[4]
+    _, H, W = tiles.shape
+    n = state.shape[0]
+    if params[Param.RESCUE_ROOM] >= 0:
+        return False
+    any_living = False
+    exits_open = params[Param.EXITS_OPEN] > 0.5
+    for i in range(n):
+        s = state[i]
+        if s != mind_state[i]:
+            return False  # someone to grieve
+        if s == ZOMBIE:
+            if intent[i] != IDLE or hunt[i] != -1:
+                return False
+            continue
+        if s != HEALTHY and s != BITTEN and s != HAMBIE:
+            continue
+        any_living = True
+        if intent[i] != CALM and intent[i] != HIDE:
+            return False
+        if t - seen_at[i] < params[Param.FLEE_MEMORY_S]:
+            return False  # alert: they look around every tick and may run
+        if intent[i] == HIDE and hidden_since[i] >= 0:
+            return False  # a barricade still to build
+        if exits_open and tiles[floor[i], row[i], col[i]] == T_EXIT:
+            return False
+        if s == HAMBIE:
+            # A hambie with the living within two steps grows hungry faster and may be found out or bite.
+            for j in range(n):
+                if (
+                    state[j] == HEALTHY
+                    and floor[j] == floor[i]
+                    and abs(row[j] - row[i]) <= 2
+                    and abs(col[j] - col[i]) <= 2
+                ):
+                    return False
+    if not any_living:
+        return False
+    pushed = door_watch[0]
+    since = t - 2 * params[Param.TICK_S]
+    for f in range(pushed.shape[0]):
+        for y in range(H):
+            for x in range(W):
+                if pushed[f, y, x] >= since:
+                    return False  # a door was pushed just now: someone may step up to hold it
+    return _quiet_sight_and_sound(t, params, world, agents, lures, scratch)
+
+
 def quiet_sight_and_sound(t, params, world, agents, lures, scratch) -> bool:
     """True when no idle zombie sees prey or hears a lure, and nobody who looks around sees a zombie."""
     return _quiet_sight_and_sound(t, params, world, agents, lures, scratch)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
     tiles, doors, room_of, light = world[0], world[1], world[3], world[4]
     state, intent, floor, row, col = agents[0], agents[1], agents[2], agents[3], agents[4]
@@ -427,26 +550,33 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
 # --- zombies -------------------------------------------------------------------------------------------
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                  n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading, hunt,
                  rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t, ev_i,
-                 n_ev):  # fmt: skip
-    """Every zombie senses, decides and moves (one call per tick: a call per agent costs more than its work)."""
+                 n_ev, heard, epoch, zombies, n_zombies):  # fmt: skip
+    """Every zombie of `zombies[:n_zombies]` (in index order) senses, decides and moves.
+
+    The caller leaves out the idle zombies whose look is not due: for them this would do nothing. One
+    call per tick: a call per agent costs more than its work.
+    """
     _, H, W = tiles.shape
     dt = params[Param.TICK_S]
     tile_m = params[Param.TILE_M]
     n = state.shape[0]
-    for k in range(n):
-        i = (k + tick) % n  # a rotating first mover, so nobody always wins a contested tile
+    # A rotating first mover, so nobody always wins a contested tile: agents tick % n, tick % n + 1, ...
+    start = _first_at_or_after(zombies, n_zombies, tick % n)
+    for kz in range(n_zombies):
+        i = zombies[(start + kz) % n_zombies]
         if state[i] != ZOMBIE:
             continue
         # Sense: a chasing zombie looks every tick, a prowling one every third tick, an idle one every
         # sixth (staggered), and an idle one does nothing else. That is what keeps a quiet night cheap.
         if hunt[i] == GAVE_UP and t - seen_at[i] >= _GIVE_UP_S:
             hunt[i] = -1
-        every = 6 if intent[i] == IDLE else 3
-        if hunt[i] != GAVE_UP and (intent[i] == CHASE or (i + tick) % every == 0):
+        # (Constant divisors: a division by a variable costs more than the rest of an idle zombie's tick.)
+        due = (i + tick) % 6 == 0 if intent[i] == IDLE else (i + tick) % 3 == 0
+        if hunt[i] != GAVE_UP and (intent[i] == CHASE or due):
             target = -1
             if prey_on_floor[floor[i]] > 0:  # most floors are empty of people late in a run
                 target = _nearest_visible(i, params[Param.ZOMBIE_SIGHT_LIT], params[Param.ZOMBIE_SIGHT_DARK], tile_m,
@@ -467,9 +597,16 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, stair_p
                 intent[i] = WANDER  # reached where the person was last seen, or lost the trail
                 seen_at[i] = t
             if intent[i] != CHASE:
-                hunt[i] = _loudest_lure(
-                    floor[i], row[i], col[i], params, lure, lure_room, active, n_active, room_chatter, H, W
-                )
+                tile_i = (floor[i] * H + row[i]) * W + col[i]
+                if heard[i, 0] == epoch and heard[i, 1] == tile_i:
+                    hunt[i] = heard[i, 2]
+                else:
+                    hunt[i] = _loudest_lure(
+                        floor[i], row[i], col[i], params, lure, lure_room, active, n_active, room_chatter, H, W
+                    )
+                    heard[i, 0] = epoch
+                    heard[i, 1] = tile_i
+                    heard[i, 2] = hunt[i]
                 if hunt[i] >= 0:
                     intent[i] = HUNT
                     seen_at[i] = t
@@ -567,7 +704,7 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, stair_p
             heading[i] = int(_uniform(rng_move) * 8.0)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _push_door(i, t, dt, f, y, x, doors, door_hp, door_watch, ev_t, ev_i, n_ev):
     # door_watch: [0] when it was last pushed (the people behind it notice), [1] when someone last held
     # it from the other side, [2] how hard they hold: their push divides the zombies'.
@@ -579,7 +716,7 @@ def _push_door(i, t, dt, f, y, x, doors, door_hp, door_watch, ev_t, ev_i, n_ev):
         _log(ev_t, ev_i, n_ev, t, EV_BREACH, i, -1, f, y, x)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _push_door_toward(i, t, dt, ty, tx, tiles, doors, door_hp, room_of, floor, row, col, door_watch, ev_t, ev_i, n_ev):
     """Push a shut door next to zombie i that opens into the room where it sees its prey."""
     f = floor[i]
@@ -602,7 +739,7 @@ def _push_door_toward(i, t, dt, ty, tx, tiles, doors, door_hp, room_of, floor, r
                 return
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _loudest_lure(f, y, x, params, lure, lure_room, active, n_active, room_chatter, H, W) -> int:
     """The lure a zombie at (f, y, x) hears best above its threshold; -1 if none.
 
@@ -632,12 +769,12 @@ def _loudest_lure(f, y, x, params, lure, lure_room, active, n_active, room_chatt
 # --- people --------------------------------------------------------------------------------------------
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_door_ptr, room_doors, room_refuge,
                  room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active, n_active, state,
                  stress, hambie_status, intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at, seen_y,
                  seen_x, hidden_since, occupancy, tile_head, agent_next, cell_zombies, cell_next, ev_t, ev_i,
-                 n_ev, strength, courage, social, rng):  # fmt: skip
+                 n_ev, strength, courage, social, rng, living, n_living):  # fmt: skip
     """Every person senses, decides and moves.
 
     Groups (`social`): a member who flees follows its leader while the leader is near and the danger
@@ -649,8 +786,9 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
     dt = params[Param.TICK_S]
     tile_m = params[Param.TILE_M]
     n = state.shape[0]
-    for k in range(n):
-        i = (k + tick) % n  # a rotating first mover, so nobody always wins a contested tile
+    start = _first_at_or_after(living, n_living, tick % n)  # a rotating first mover, as for zombies
+    for kp in range(n_living):
+        i = living[(start + kp) % n_living]
         if state[i] != HEALTHY and state[i] != BITTEN and state[i] != HAMBIE:
             continue
         f = floor[i]
@@ -861,7 +999,7 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
             intent[i] = CALM  # arrived
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _flee_score(field_value, y, x, zy, zx, fleeing, tile_m) -> float:
     # Fleeing trades progress toward safety against distance from the danger: within ~10 m of it,
     # getting away matters more than the shortest way.
@@ -871,7 +1009,7 @@ def _flee_score(field_value, y, x, zy, zx, fleeing, tile_m) -> float:
     return field_value - 2.0 * min(d, 10.0)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _prowler_near(i, reach, floor, row, col, intent, cell_zombies, cell_next) -> int:
     """A zombie that is not idle within `reach` tiles of person i on its floor (walls do not matter); -1 if none."""
     _, CH, CW = cell_zombies.shape
@@ -893,7 +1031,7 @@ def _prowler_near(i, reach, floor, row, col, intent, cell_zombies, cell_next) ->
     return -1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _member_outside(i, g, room, reach, group, state, floor, row, col, room_of) -> int:
     """A member of group g, alive, on i's floor within `reach` tiles but outside `room`; -1 if none."""
     f = floor[i]
@@ -905,7 +1043,7 @@ def _member_outside(i, g, room, reach, group, state, floor, row, col, room_of) -
     return -1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _attacked_door(room, t, within, doors, room_door_ptr, room_doors, door_watch, H, W) -> int:
     """Flat index of a shut door of `room` that zombies pushed in the last `within` seconds; -1 if none."""
     if room < 0:
@@ -920,7 +1058,7 @@ def _attacked_door(room, t, within, doors, room_door_ptr, room_doors, door_watch
     return -1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _step_toward(i, ty, tx, room, tiles, room_of, max_per_tile, floor, row, col, occupancy, tile_head, agent_next,
                  H, W):  # fmt: skip
     """One step of person i toward (ty, tx) without leaving `room`."""
@@ -944,7 +1082,7 @@ def _step_toward(i, ty, tx, room, tiles, room_of, max_per_tile, floor, row, col,
         _move(i, f, by, bx, floor, row, col, occupancy, tile_head, agent_next, H, W)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _close_room(i, t, room, doors, room_door_ptr, room_doors, occupancy, H, W, ev_t, ev_i, n_ev):
     for e in range(room_door_ptr[room], room_door_ptr[room + 1]):
         d = room_doors[e]
@@ -956,7 +1094,7 @@ def _close_room(i, t, room, doors, room_door_ptr, room_doors, occupancy, H, W, e
             _log(ev_t, ev_i, n_ev, t, EV_CLOSE, i, -1, df, dy, dx)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _barricade_room(i, t, room, doors, door_hp, strength, room_door_ptr, room_doors, H, W, ev_t, ev_i, n_ev):
     if room < 0:
         return
@@ -974,7 +1112,7 @@ def _barricade_room(i, t, room, doors, door_hp, strength, room_door_ptr, room_do
 # --- minds ------------------------------------------------------------------------------------------------
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _minds_act(t, dt_m, params, tiles, doors, light, room_of, state, intent, floor, row, col, seen_at, seen_y, seen_x,
                strength, sprint_speed, turn_at, will_be_hambie, ever_bitten, minds, tile_head, agent_next, rng,
                rng_infect, ev_t, ev_i, n_ev, social):  # fmt: skip
@@ -1055,7 +1193,7 @@ def _minds_act(t, dt_m, params, tiles, doors, light, room_of, state, intent, flo
                 _log(ev_t, ev_i, n_ev, t, EV_ABANDON, i, leader, f, row[i], col[i])
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _stress_after(i, t, dt_m, params, light, state, intent, floor, row, col, seen_at, stress, out_ptr, out_to,
                   out_weight) -> float:  # fmt: skip
     """Person i's stress one minds step on: danger, darkness and siege raise it; safety eases it, faster among friends."""
@@ -1087,7 +1225,7 @@ def _stress_after(i, t, dt_m, params, light, state, intent, floor, row, col, see
     return min(1.0, max(0.0, stress[i] + dt_m * (rise - fall)))
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _hambie_act(h, t, dt_m, params, tiles, doors, room_of, state, intent, floor, row, col, seen_at, seen_y, seen_x,
                 turn_at, will_be_hambie, ever_bitten, stress, hunger, hambie_status, out_ptr, out_to, out_weight,
                 tile_head, agent_next, rng, rng_infect, ev_t, ev_i, n_ev, H, W):  # fmt: skip
@@ -1139,7 +1277,7 @@ def _hambie_act(h, t, dt_m, params, tiles, doors, room_of, state, intent, floor,
                      hambie_status, out_ptr, out_to, out_weight, ev_t, ev_i, n_ev)  # fmt: skip
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _hambie_vote(h, finder, t, room_of, state, intent, floor, row, col, seen_at, seen_y, seen_x, stress,
                  hambie_status, out_ptr, out_to, out_weight, ev_t, ev_i, n_ev):  # fmt: skip
     """The people with the finder decide: keep the hambie, restrain it, or drive it out.
@@ -1188,7 +1326,7 @@ def _hambie_vote(h, finder, t, room_of, state, intent, floor, row, col, seen_at,
 # --- senses ----------------------------------------------------------------------------------------------
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, floor, row, col, cell_head,
                      cell_next) -> int:  # fmt: skip
     """Nearest agent of the cell lists `cell_head` (zombies, or people zombies hunt) that agent i sees; -1 if none.
@@ -1241,7 +1379,7 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, floo
 # --- the tile index, moves, and small helpers ------------------------------------------------------
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _index_tiles(state, floor, row, col, H, W, occupancy, tile_head, agent_next):
     occupancy[:] = 0
     tile_head[:] = -1
@@ -1255,7 +1393,7 @@ def _index_tiles(state, floor, row, col, H, W, occupancy, tile_head, agent_next)
         tile_head[tile] = i
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _index_cells(state, floor, row, col, cell_zombies, cell_prey, cell_next, prey_on_floor):
     """Sensing cells: one linked list of zombies and one of the people zombies hunt, per cell."""
     cell_zombies[:] = -1
@@ -1276,7 +1414,21 @@ def _index_cells(state, floor, row, col, cell_zombies, cell_prey, cell_next, pre
         heads[floor[i], cy, cx] = i
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
+def _first_at_or_after(agents, count, start) -> int:
+    """Position in the sorted list `agents[:count]` of the first agent >= start (0 if none: the order wraps)."""
+    lo = 0
+    hi = count
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if agents[mid] < start:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < count else 0
+
+
+@nb.njit(cache=True, _nrt=False)
 def _move(i, nf, ny, nx, floor, row, col, occupancy, tile_head, agent_next, H, W):
     """Move agent i and keep the tile index current."""
     old = (floor[i] * H + row[i]) * W + col[i]
@@ -1291,7 +1443,7 @@ def _move(i, nf, ny, nx, floor, row, col, occupancy, tile_head, agent_next, H, W
     col[i] = nx
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _unlink(i, tile, tile_head, agent_next):
     p = tile_head[tile]
     prev = -1
@@ -1306,12 +1458,12 @@ def _unlink(i, tile, tile_head, agent_next):
         p = agent_next[p]
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True, _nrt=False, inline="always")
 def _impassable(tile) -> bool:
     return tile == T_WALL or tile == T_VOID or tile == T_WINDOW
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _blocked_between(tiles, doors, f, y0, x0, y1, x1) -> bool:
     """Can two neighbours on a floor not touch? Walls, shut doors, or a diagonal past a corner."""
     t1 = tiles[f, y1, x1]
@@ -1322,18 +1474,18 @@ def _blocked_between(tiles, doors, f, y0, x0, y1, x1) -> bool:
     return y0 != y1 and x0 != x1 and _squeezes_past_corner(tiles, f, y0, x0, y1, x1)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _squeezes_past_corner(tiles, f, y0, x0, y1, x1) -> bool:
     """A diagonal step is refused if either tile it cuts past is a wall, window, void or door frame."""
     return _solid(tiles[f, y0, x1]) or _solid(tiles[f, y1, x0])
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True, _nrt=False, inline="always")
 def _solid(tile) -> bool:
     return tile == T_WALL or tile == T_VOID or tile == T_WINDOW or tile == T_DOOR
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _log(ev_t, ev_i, n_ev, t, kind, a, b, f, y, x):
     k = n_ev[0]
     if k < ev_t.shape[0]:
@@ -1347,7 +1499,7 @@ def _log(ev_t, ev_i, n_ev, t, kind, a, b, f, y, x):
         n_ev[0] = k + 1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def record_counts(counts, r, t_rec, state, floor):
     counts[r, 0] = t_rec
     counts[r, 1:] = 0
@@ -1358,7 +1510,7 @@ def record_counts(counts, r, t_rec, state, floor):
             counts[r, 1 + N_STATES * (1 + floor[i]) + s] += 1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _record_frame(t, state, floor, row, col, last, tr_t, tr_i, n_tr):
     """Store only agents whose tile or state changed since their last stored row (the replay fills forward)."""
     for i in range(state.shape[0]):
@@ -1380,12 +1532,12 @@ def _record_frame(t, state, floor, row, col, last, tr_t, tr_i, n_tr):
 # --- random numbers --------------------------------------------------------------------------------------
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True, _nrt=False, inline="always")
 def _rotl(x, k):
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _uniform(s) -> float:
     """Next float in [0, 1) from a xoshiro256** state, updated in place."""
     result = _rotl(s[1] * np.uint64(5), 7) * np.uint64(9)
@@ -1399,14 +1551,14 @@ def _uniform(s) -> float:
     return float(result >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _normal(s) -> float:
     u1 = _uniform(s)
     u2 = _uniform(s)
     return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, _nrt=False)
 def _turn_delay(s, median, sigma) -> float:
     if sigma > 0.0:
         return median * math.exp(sigma * _normal(s))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import pickle
 import time as wallclock
@@ -14,6 +15,7 @@ import pandas as pd
 
 from hyosan import __version__
 from hyosan.building.model import Building, DoorState, Tile
+from hyosan.building.senses import sound_levels
 from hyosan.errors import UserInputError
 from hyosan.people.roster import build_roster, seat_people
 from hyosan.results import Results, atomic_write, world_json
@@ -190,8 +192,12 @@ class SchoolSim:
         progress: Callable[[ProgressInfo], None] | None = None,
         checkpoint_every: float | None = None,
         checkpoint_dir: str | Path | None = None,
+        tables: str = "all",
     ) -> Results:
         """Simulate to the scenario's end (or `until` seconds), then return the results.
+
+        ``tables="summary"`` builds only what the summary needs (summary, events, people, time series):
+        the trajectories are left empty and the world drawing out, for sweeps that keep one row per run.
 
         With `checkpoint_every` (s) and `checkpoint_dir`, the whole state is saved (see `checkpoint`)
         at the first pause of the kernel after each multiple of `checkpoint_every`: pauses fall where
@@ -200,6 +206,8 @@ class SchoolSim:
         """
         started = wallclock.perf_counter()
         end = self.scenario.run.duration if until is None else min(float(until), self.scenario.run.duration)
+        if tables not in ("all", "summary"):
+            raise ValueError(f"tables must be 'all' or 'summary', got {tables!r}")
         if checkpoint_every is not None and (checkpoint_every <= 0 or checkpoint_dir is None):
             raise ValueError("checkpoint_every needs a positive interval and a checkpoint_dir")
         next_save = (math.floor(self.t / checkpoint_every) + 1) * checkpoint_every if checkpoint_every else math.inf
@@ -232,7 +240,7 @@ class SchoolSim:
                 self._stopped_early = True
                 break
         self._apply_due_events()
-        results = self._results()
+        results = self._results(full=tables != "summary")
         results.run_info = {
             "wall_time_s": round(wallclock.perf_counter() - started, 3),
             "hyosan_version": __version__,
@@ -291,6 +299,8 @@ class SchoolSim:
             array[: len(rows)] = rows
             state[name] = array
         self.__dict__.update(state)
+        if "alive_list" not in state:  # a checkpoint from before these work arrays
+            self._new_work_arrays()
 
     def progress_info(self, duration: float | None = None) -> ProgressInfo:
         s = self.state
@@ -416,7 +426,7 @@ class SchoolSim:
         return max(1, math.ceil(self.scenario.world.max_density * self.building.tile_m**2))
 
     def _setup_world(self) -> None:
-        from hyosan.building.navigation import PERSON, ZOMBIE, DistanceField, distance_field
+        from hyosan.building.navigation import PERSON, DistanceField
 
         sc = self.scenario
         b = self.building
@@ -464,12 +474,11 @@ class SchoolSim:
         self.lure_alarm = np.zeros(n_lures, dtype=np.bool_)  # does it make people who hear it hide?
         self.room_lure = np.full(n_rooms, -1, dtype=np.int64)  # room -> its lure row, -1 if none
         self.room_lure[refuges] = _N_SOUNDS + np.arange(refuges.size)
+        self.lure[_N_SOUNDS:] = _room_lures(b, refuges)
         for k, r in enumerate(refuges):
-            tiles_r = np.flatnonzero((b.room_of == r) & b.walkable)
-            self.lure[_N_SOUNDS + k] = -_finite(distance_field(b, tiles_r, ZOMBIE))
             self.lure_room[_N_SOUNDS + k] = r
             self.lure_until[_N_SOUNDS + k] = np.inf
-            self.lure_src[_N_SOUNDS + k] = tiles_r[0]
+            self.lure_src[_N_SOUNDS + k] = np.flatnonzero((b.room_of == r) & b.walkable)[0]
         self._next_sound = 0
         self.room_zombies = np.zeros(n_rooms, dtype=np.int64)
         self.room_chatter = np.zeros(n_rooms, dtype=np.int64)
@@ -482,6 +491,7 @@ class SchoolSim:
         self.cell_next = np.full(len(self.state), -1, dtype=np.int64)
         self.prey_on_floor = np.zeros(b.n_floors, dtype=np.int64)
         self.active_lures = np.zeros(n_lures, dtype=np.int64)
+        self._new_work_arrays()
         self.rng = {
             name: kernel.seed_rng(self.streams.seed_for(name))
             for name in ("movement", "senses", "contact", "infection", "minds")
@@ -615,7 +625,19 @@ class SchoolSim:
 
     def _scratch(self) -> tuple:
         return (self.room_zombies, self.room_chatter, self.occupancy, self.tile_head, self.agent_next, self.cell_zombies,
-                self.cell_prey, self.cell_next, self.prey_on_floor, self.active_lures)  # fmt: skip
+                self.cell_prey, self.cell_next, self.prey_on_floor, self.active_lures, self.heard,
+                self.lure_seen, self.zombie_list, self.living_list, self.mover_list, self.alive_list)  # fmt: skip
+
+    def _new_work_arrays(self) -> None:
+        # What each zombie last heard, as (epoch, tile, lure), and the lures sounding when that epoch began
+        # (see `kernel.advance`): a cache, invalid at the start of every kernel call.
+        self.heard = np.full((len(self.state), 3), -1, dtype=np.int64)
+        self.lure_seen = np.full(2 + 2 * self.lure.shape[0], -1, dtype=np.int64)
+        # Work space of `kernel.advance`: zombies, the living, zombies that act, all not yet gone (per tick).
+        self.zombie_list = np.zeros(len(self.state), dtype=np.int64)
+        self.living_list = np.zeros(len(self.state), dtype=np.int64)
+        self.mover_list = np.zeros(len(self.state), dtype=np.int64)
+        self.alive_list = np.zeros(len(self.state), dtype=np.int64)
 
     def _minds(self) -> tuple:
         return (self.stress, self.hunger, self.hambie_status, self.screamed_at, self.mind_state, *self._tie_csr)
@@ -627,46 +649,11 @@ class SchoolSim:
         """True when, until something turns or someone's fear boils over, nothing in the school can move.
 
         Then `kernel.advance_quiet` runs the chunk (clocks, stress, hunger, records only): what
-        makes a three-day siege cheap. Every condition here is one under which sensing, deciding,
-        moving and contact in `kernel.advance` would change nothing.
+        makes a three-day siege cheap. Every condition checked (`kernel.quiet_now`) is one under which
+        sensing, deciding, moving and contact in `kernel.advance` would change nothing.
         """
-        s = self.state
-        p = self.params
-        living = (s == State.HEALTHY) | (s == State.BITTEN) | (s == State.HAMBIE)
-        zombies = s == State.ZOMBIE
-        if not living.any() or p[Param.RESCUE_ROOM] >= 0:
-            return False
-        if np.any(zombies & ((self.intent != Intent.IDLE) | (self.hunt != -1))):
-            return False
-        still = (self.intent == Intent.CALM) | (self.intent == Intent.HIDE)
-        if np.any(living & ~still):
-            return False
-        if np.any(living & (self.t - self.seen_at < p[Param.FLEE_MEMORY_S])):
-            return False  # alert: they look around every tick and may run
-        if np.any(living & (self.intent == Intent.HIDE) & (self.hidden_since >= 0)):
-            return False  # a barricade still to build
-        if np.any(self.mind_state != s):
-            return False
-        if self.door_watch[0].max() >= self.t - 2 * p[Param.TICK_S]:
-            return False  # a door was pushed just now: someone may step up to hold it
-        if p[Param.EXITS_OPEN] > 0.5 and np.any(
-            living & (self.building.tiles[self.floor, self.row, self.col] == Tile.EXIT)
-        ):
-            return False
-        hambies = np.flatnonzero(s == State.HAMBIE)
-        healthy = np.flatnonzero(s == State.HEALTHY)
-        if hambies.size and healthy.size:
-            # A hambie with the living within two steps grows hungry faster and may be found out or bite.
-            near = (
-                (self.floor[hambies, None] == self.floor[None, healthy])
-                & (np.abs(self.row[hambies, None] - self.row[None, healthy]) <= 2)
-                & (np.abs(self.col[hambies, None] - self.col[None, healthy]) <= 2)
-            )
-            if near.any():
-                return False
-        return bool(
-            kernel.quiet_sight_and_sound(self.t, p, self._world(), self._agents(), self._lures(), self._scratch())
-        )
+        args = (self._world(), self._agents(), self._lures(), self._scratch(), self._minds(), self._social())
+        return bool(kernel.quiet_now(self.t, self.params, *args))
 
     def _clear_barricades(self, people: np.ndarray) -> None:
         """People called out (a rescue) pull down the barricades of the rooms they hid in, to get out."""
@@ -712,8 +699,6 @@ class SchoolSim:
             self._update_fields(tiles)
 
     def _add_sound(self, flat: int, level_db: float, until: float, alarm: bool) -> None:
-        from hyosan.building.senses import sound_levels
-
         slot = self._next_sound
         self._next_sound = (slot + 1) % _N_SOUNDS
         sound_levels(self.building, flat, level_db, out=self.lure[slot])  # written in place: no copy
@@ -860,18 +845,19 @@ class SchoolSim:
 
     # --- results -------------------------------------------------------------------------------------------
 
-    def _results(self) -> Results:
+    def _results(self, full: bool = True) -> Results:
         self._drain()
         events = self._events_table()
         people = self._people_table(events)
-        tr_t = np.concatenate([c[0] for c in self._chunks_tr]) if self._chunks_tr else np.zeros(0)
-        tr_i = np.concatenate([c[1] for c in self._chunks_tr]) if self._chunks_tr else np.zeros((0, 5), dtype=np.int64)
+        chunks_tr = self._chunks_tr if full else []
+        tr_t = np.concatenate([c[0] for c in chunks_tr]) if chunks_tr else np.zeros(0)
+        tr_i = np.concatenate([c[1] for c in chunks_tr]) if chunks_tr else np.zeros((0, 5), dtype=np.int64)
         trajectories = pd.DataFrame({
             "time_s": tr_t, "person": tr_i[:, 0].astype(np.int32), "floor": tr_i[:, 1].astype(np.int16),
             "row": tr_i[:, 2].astype(np.int16), "col": tr_i[:, 3].astype(np.int16),
             "state": pd.Categorical.from_codes(tr_i[:, 4].astype(np.int8), categories=STATE_NAMES),
         })  # fmt: skip
-        world = world_json(self.building, self._doors_at_start)
+        world = world_json(self.building, self._doors_at_start) if full else {}
         relationships = self.ties[["person", "other", "kind", "weight"]].reset_index(drop=True)
         return Results(summary=self._summary(events, people), timeseries=self._timeseries(), events=events, people=people,
                        trajectories=trajectories, world=world, relationships=relationships)  # fmt: skip
@@ -972,6 +958,33 @@ class SchoolSim:
         h, m = (int(v) for v in self.scenario.run.start_clock.split(":"))
         day, rest = divmod(round(h * 3600 + m * 60 + t), 86400)
         return f"day {day + 1} {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+
+
+# The rooms' lure rows (a zombie's walking distance to each refuge) are the same for every seed of a
+# scenario: a sweep's worker computes them once (about a fifth of a second for the default school).
+_ROOM_LURES: dict[bytes, np.ndarray] = {}
+
+
+def _room_lures(b: Building, refuges: np.ndarray) -> np.ndarray:
+    """Rows of minus the zombie walking distance to each room of `refuges`, as built at the start of a run."""
+    from hyosan.building.navigation import ZOMBIE, distance_field
+
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (b.tiles, b.door_state, b.barricade_strength, b.room_of, b.stairs, refuges):
+        digest.update(np.ascontiguousarray(part).tobytes())
+        digest.update(str((part.dtype, part.shape)).encode())
+    digest.update(repr((b.tile_m, ZOMBIE)).encode())
+    key = digest.digest()
+    rows = _ROOM_LURES.get(key)
+    if rows is None:
+        rows = np.empty((refuges.size, b.tiles.size), dtype=np.float32)
+        for k, r in enumerate(refuges):
+            tiles_r = np.flatnonzero((b.room_of == r) & b.walkable)
+            rows[k] = -_finite(distance_field(b, tiles_r, ZOMBIE))
+        if len(_ROOM_LURES) >= 2:  # a few tens of MB each
+            _ROOM_LURES.clear()
+        _ROOM_LURES[key] = rows
+    return rows
 
 
 def _finite(distances: np.ndarray) -> np.ndarray:
