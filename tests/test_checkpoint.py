@@ -81,3 +81,24 @@ def test_a_run_in_chunks_equals_the_run_tick_by_tick(tmp_path):
         slow = SchoolSim.from_scenario("tiny-school", seed=seed, debug=True).run().save(tmp_path / f"slow{seed}")
         for name in RESULT_FILES:
             assert (fast / name).read_bytes() == (slow / name).read_bytes(), (seed, name)
+
+
+def test_a_rescue_leaves_on_time_in_chunks_as_tick_by_tick(tmp_path):
+    # The rescue's end is a moment of the world like a scheduled event: the kernel must pause there,
+    # not at its next pause (up to two minutes later in a calm school, as here: no outbreak at all),
+    # or chunked and tick-by-tick runs part ways.
+    path = tmp_path / "rescue.toml"
+    path.write_text(
+        'extends = "tiny-school"\n'
+        '[run]\nduration = "40 min"\n'
+        '[[events]]\nat = "00:20"\nkind = "rescue"\nroom = "Infirmary"\nlasts = "17 s"\n'
+    )
+    from hyosan.scenario import load_scenario
+
+    fast = SchoolSim(load_scenario(path), seed=1).run().save(tmp_path / "fast")
+    slow = SchoolSim(load_scenario(path), seed=1, debug=True).run().save(tmp_path / "slow")
+    for name in RESULT_FILES:
+        assert (fast / name).read_bytes() == (slow / name).read_bytes(), name
+    events = (fast / "events.jsonl").read_text()
+    leaves = [line for line in events.splitlines() if '"rescue_leaves"' in line]
+    assert len(leaves) == 1 and leaves[0].startswith('{"time_s": 1217.0,')  # 20 min + 17 s

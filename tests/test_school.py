@@ -66,11 +66,23 @@ def test_counts_add_up_to_the_population_at_every_record():
 
 def test_people_table_and_summary_agree():
     res = run("tiny-school", seed=4)
-    fates = res.people["fate"].value_counts().to_dict()
+    # Who left the building after a bite is `escaped_bitten` / `rescued_bitten` in the people table.
+    fates = res.people["fate"].str.removesuffix("_bitten").value_counts().to_dict()
     for state, count in res.summary["counts"].items():
         assert fates.get(state, 0) == count
     bitten_ids = set(res.events.loc[res.events["kind"].isin(["bite", "patient_zero"]), "person"])
-    assert set(res.people.loc[res.people["fate"].isin(["zombie", "bitten", "hambie"]), "id"]) <= bitten_ids
+    infected = ["zombie", "bitten", "hambie", "escaped_bitten", "rescued_bitten"]
+    assert set(res.people.loc[res.people["fate"].isin(infected), "id"]) <= bitten_ids
+    left = res.events[res.events["kind"].isin(["escape", "rescue"])]
+    first_bite = res.events[res.events["kind"].isin(["bite", "patient_zero"])].groupby("person")["time_s"].min()
+    carried = {
+        int(p) for p, t in zip(left["person"], left["time_s"], strict=True) if first_bite.get(p, float("inf")) <= t
+    }
+    assert set(res.people.loc[res.people["fate"].str.endswith("_bitten"), "id"]) == carried
+    assert res.summary["left_bitten"] == len(carried)
+    survivors = res.people["fate"].isin(["healthy", "escaped", "rescued"])
+    assert res.summary["survivors"] == int(survivors.sum())
+    assert not set(res.people.loc[survivors, "id"]) & bitten_ids  # a survivor was never bitten
 
 
 # --- invariants: checked every tick in debug mode, on random small schools -------------------------------

@@ -25,7 +25,7 @@ __all__ = ["FateTables", "fate_distribution", "parse_seeds"]
 SURVIVING_FATES = ("healthy", "escaped", "rescued")
 # Every fate a person can end in, in the order of hyosan.school.sim.STATE_NAMES (kept here so that
 # importing this module does not compile the kernel).
-FATE_ORDER = ("healthy", "bitten", "zombie", "hambie", "dead", "escaped", "rescued")
+FATE_ORDER = ("healthy", "bitten", "zombie", "hambie", "dead", "escaped", "rescued", "escaped_bitten", "rescued_bitten")
 CONFIDENCE = 0.95
 
 

@@ -58,6 +58,11 @@ class ForkReport:
         original = self.table[self.table.arm == "original"].iloc[0]
         rows = []
         for name in OUTCOMES:
+            if name in _CENSORED:
+                # A future in which it never happened counts as happening at its end (censored),
+                # so that every pair keeps a difference.
+                base[name] = base[name].fillna(base["end_s"])
+                alt[name] = alt[name].fillna(alt["end_s"])
             diff = (alt[name] - base[name]).to_numpy(dtype=float)
             low, high = _bootstrap_mean(diff)
             rows.append(
@@ -75,6 +80,7 @@ class ForkReport:
 
 
 OUTCOMES = ("survivors", "bitten", "zombies", "dead_zombies", "named_survivors", "school_fell_s")
+_CENSORED = ("school_fell_s",)  # times: NaN when it did not happen within the future
 
 
 def outcome_row(results: Results) -> dict[str, float]:
@@ -82,12 +88,13 @@ def outcome_row(results: Results) -> dict[str, float]:
     c = results.summary["counts"]
     fell = results.summary.get("school_fell_s")
     return {
-        "survivors": c["healthy"] + c["escaped"] + c["rescued"],
+        "survivors": int(results.summary.get("survivors", c["healthy"] + c["escaped"] + c["rescued"])),
         "bitten": results.summary.get("ever_bitten", 0),
         "zombies": c["zombie"],
         "dead_zombies": c["dead"],
         "named_survivors": len(results.summary.get("survivors_by_name") or []),
         "school_fell_s": math.nan if fell is None else float(fell),
+        "end_s": float(results.summary.get("simulated_s", math.nan)),
     }
 
 
@@ -239,6 +246,14 @@ def write_fork_report(report: ForkReport, folder: str | Path) -> Path:
             f"| {r.outcome} | {r.original:g} | {r.baseline_mean:.4g} | {r.alternative_mean:.4g} | "
             f"{r.difference:+.4g} ({r.difference_ci_low:+.4g} to {r.difference_ci_high:+.4g}) |"
         )
+    fell = report.table.loc[report.table.arm != "original", ["arm", "school_fell_s"]]
+    fell_counts = fell.groupby("arm")["school_fell_s"].count().reindex(["baseline", "alternative"], fill_value=0)
+    lines += [
+        "",
+        f"The school fell (half its people bitten) in {fell_counts['baseline']} of {n} baseline and "
+        f"{fell_counts['alternative']} of {n} alternative futures; a future in which it did not fall counts "
+        "as falling at its end. Survivors: people never bitten who are still healthy, escaped or were rescued.",
+    ]
     atomic_write(folder / "report.md", lambda p: p.write_text("\n".join(lines) + "\n"))
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
     for arm, colour in (("baseline", "#0072B2"), ("alternative", "#D55E00")):

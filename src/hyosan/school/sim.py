@@ -215,6 +215,8 @@ class SchoolSim:
         while self.t < end - 1e-9:
             self._apply_due_events()
             next_event = self._events[self._next_event].at if self._next_event < len(self._events) else math.inf
+            if self.params[Param.RESCUE_ROOM] >= 0:
+                next_event = min(next_event, self._rescue_until)  # the rescue leaves on time, not at a pause
             t_stop = min(self.t + chunk, next_event, end)
             if self.debug or t_stop <= self.t:
                 t_stop = min(self.t + self.scenario.run.tick, end)
@@ -917,10 +919,21 @@ class SchoolSim:
         return pd.DataFrame({
             "id": np.arange(n), "name": self.names, "role": self.roles, "class": self.roster.class_name,
             "named": self.roster.named,
-            "fate": [STATE_NAMES[s] for s in self.state], "fate_time_s": fate_time,
+            "fate": self._fates(), "fate_time_s": fate_time,
             "fate_clock": ["" if np.isnan(t) else self._clock(t) for t in fate_time],
             "fate_floor": fate_floor, "fate_room": fate_room,
         })  # fmt: skip
+
+    def _fates(self) -> list[str]:
+        """Each person's state at the end; who left the building after a bite left `escaped_bitten` or `rescued_bitten`.
+
+        They are not survivors: they carry the infection out (LORE: that is how it reaches the city).
+        """
+        fates = [STATE_NAMES[s] for s in self.state]
+        bitten = np.isfinite(self.turn_at)  # set at the bite, never cleared
+        for i in np.flatnonzero(bitten & ((self.state == State.ESCAPED) | (self.state == State.RESCUED))):
+            fates[i] += "_bitten"
+        return fates
 
     def _summary(self, events: pd.DataFrame, people: pd.DataFrame) -> dict:
         sc = self.scenario
@@ -945,6 +958,7 @@ class SchoolSim:
             "ended": "nobody left in the building" if self._stopped_early else "end of the scenario",
             "counts": counts,
             "ever_bitten": int(self._ever_bitten[0]),
+            "left_bitten": int(people["fate"].isin(["escaped_bitten", "rescued_bitten"]).sum()),
             "first_bite_s": at(bites, 0),
             # The school falls when half of its people have been bitten.
             "school_fell_s": at(bites, (n + 1) // 2 - 1) if len(bites) >= (n + 1) // 2 else None,

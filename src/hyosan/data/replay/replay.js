@@ -758,7 +758,7 @@
     }
     setText($("person-where"), where);
     const fate = people.fate[p];
-    let fateText = fate || "—";
+    let fateText = fate ? fate.replace("_", " ") : "—";
     if (fate && people.fate_time_s[p] !== null) fateText += " at " + elapsed(people.fate_time_s[p]);
     if (fate && people.fate_room[p]) fateText += ", " + people.fate_room[p];
     setText($("person-fate"), fateText);
