@@ -176,8 +176,14 @@ def _print_summary(summary: dict) -> None:
     )
     table.add_column(style="bold")
     table.add_column()
+    left_bitten = summary.get("left_bitten", 0)
     for state, count in summary["counts"].items():
-        table.add_row(state, f"{count:,}")
+        note = ""
+        if state == "escaped" and left_bitten:
+            note = f" ({left_bitten:,} of those who got out were bitten)"
+        table.add_row(state, f"{count:,}{note}")
+    if "survivors" in summary:
+        table.add_row("survivors (never bitten)", f"{summary['survivors']:,}")
     table.add_row("first bite", when("first_bite_s"))
     table.add_row("school fell (half bitten)", when("school_fell_s"))
     table.add_row("last survivor", when("last_survivor_s"))
