@@ -83,3 +83,61 @@ def test_cells_are_activated_only_where_the_outbreak_is() -> None:
     sim.run(1)
     active = int(sim.counters[kn.C_ACTIVE])
     assert 1 <= active < 30  # slow walkers: a few cells around the start, not the 900 of the lattice
+
+
+def _assert_heap(sim: CountrySim) -> None:
+    """The exact method's 4-ary heap: every parent fires no later than its children, pos inverts heap."""
+    heap_t, heap, pos = sim.heap_t, sim.heap, sim.pos
+    i = np.arange(1, heap_t.size)
+    assert np.all(heap_t[(i - 1) >> 2] <= heap_t[i])
+    assert np.array_equal(pos[heap], np.arange(heap.size))
+
+
+def test_heap_build_and_slot_times_round_trip() -> None:
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 5, 6, 17, 1000):
+        times = rng.exponential(size=size)
+        times[rng.random(size) < 0.3] = np.inf
+        sim = CountrySim.__new__(CountrySim)
+        sim.heap_t, sim.heap, sim.pos = np.empty(size), np.empty(size, np.int32), np.empty(size, np.int32)
+        kn.heap_build(times, sim.heap_t, sim.heap, sim.pos)
+        _assert_heap(sim)
+        assert sim.heap_t[0] == times.min()
+        assert np.array_equal(kn.slot_times(sim.heap_t, sim.pos, size), times)
+
+
+def test_the_heap_stays_a_heap_through_walks_trips_and_growth() -> None:
+    """Many cells activated (the slot arrays grow from 4,112), cells moving both ways in the heap."""
+    lattice = PopulationLattice.from_array(np.full((80, 80), 40), 1.0)
+    cfg = load_config(None, ["trip_rate=3", "walk_time_per_km='20 min'"])
+    for days in (1, 3):
+        sim = CountrySim(lattice, cfg, [Seed(40 * 80 + 40, zombies=400)], seed=5)
+        sim.run(days)
+        _assert_heap(sim)
+        n = int(sim.counters[kn.C_ACTIVE])
+        times = kn.slot_times(sim.heap_t, sim.pos, sim.heap_t.size)
+        assert np.all(np.isinf(times[n:])), days  # slots not in use never fire
+        assert np.all(times[:n] >= sim.t), days
+    assert sim.cell_of_slot.size > 4112 and n > 4112
+    assert sim.grid().sum() == lattice.total + sim.added  # the 400 zombies come on top of the 40 residents
+
+
+def test_exact_trips_carry_the_bitten_to_the_far_town() -> None:
+    """Zombies cannot walk (weeks per km); only bitten travellers can reach the second town."""
+    pop = np.zeros((1, 60), dtype=np.int64)
+    pop[0, :3] = 5_000
+    pop[0, -3:] = 5_000
+    lattice = PopulationLattice.from_array(pop, 2.0)
+    cfg = load_config(None, ["trip_rate=4", "walk_time_per_km='30 d'", "turn_median='12 h'", "turn_p90='1 d'"])
+    sim = CountrySim(lattice, cfg, [Seed(1, zombies=200)], seed=2)
+    sim.run(3)
+    grid = sim.grid()
+    far = grid[:, 0, -3:]
+    assert sim.counters[kn.C_TRIPS] > 0
+    assert far[[kn.B1, kn.B2, kn.B3, kn.Z, kn.H]].sum() > 0
+    assert far.sum() - 15_000 > 6  # arrivals into cells already active too, not only the first into each
+    assert grid.sum() == lattice.total + sim.added
+    # Every event is one of the channels (a trip into its own cell changes nothing but is an event).
+    fired = sum(int(sim.counters[c]) for c in (kn.C_BITES, kn.C_HBITES, kn.C_KILLS, kn.C_TURN_Z, kn.C_TURN_H,
+                                                 kn.C_WALKS, kn.C_TRIPS, kn.C_BLOCKED))  # fmt: skip
+    assert 0 <= sim.counters[kn.C_EVENTS] - fired <= sim.counters[kn.C_TRIPS]

@@ -3,8 +3,8 @@
 State lives only in *active* cells ("slots"), created lazily the first time an infected person or a
 zombie reaches a cell; an inactive cell holds nothing but its susceptible residents (``home``).
 A slot's row is ``S, B1, B2, B3, Z, H, R, 1``: susceptible, bitten in one of three turning phases,
-zombie, hambie, removed, and a padding column that is always 1 (a row is then one 64-byte cache
-line; `cell_reaction_model` gives the same reactions to `hyosan.classic.ssa` for checks).
+zombie, hambie, removed, and a padding column that is always 1 (int32: two rows share a 64-byte
+cache line; `cell_reaction_model` gives the same reactions to `hyosan.classic.ssa` for checks).
 
 Channels of one cell, with D = S + B + Z + H + R + K (K = half-saturation density x cell area):
 
@@ -31,7 +31,14 @@ import math
 import numpy as np
 from numba import njit
 
-from hyosan.classic.ssa import Reaction, ReactionModel, _g_factor, heap_build, heap_update
+from hyosan.classic.ssa import (
+    Reaction,
+    ReactionModel,
+    _g_factor,
+    _rng_exponential,
+    _rng_seed,
+    _rng_uniform,
+)
 
 __all__ = [
     "B1",
@@ -48,11 +55,13 @@ __all__ = [
     "activate_cells",
     "cell_reaction_model",
     "grid_counts",
+    "heap_build",
     "new_cells_bound",
     "refresh_all",
     "region_counts",
     "run_exact",
     "run_tau",
+    "slot_times",
 ]
 
 SPECIES = ("S", "B1", "B2", "B3", "Z", "H", "R")
@@ -227,7 +236,7 @@ def _log_breach(t, a, b, kind, count, cordon_of, cordon_active, breach_t, breach
         counters[C_BREACHES] = n + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _neighbour(cell, direction, rows, cols):
     r = cell // cols
     c = cell - r * cols
@@ -258,68 +267,190 @@ def _search(cdf, lo, hi, u):
 
 
 @njit(cache=True)
-def _trip_destination(cell, cols, block_cells, nb_cols, ne_of_block, ne_x, ne_y, ne_pop, cdf, cdf_ready, par,
-                      bc_ptr, bc_cell, bc_cdf):  # fmt: skip
-    """A destination cell drawn from the gravity model (-1 if the cell's block has no residents)."""
+def _trip_block(cell, cols, block_cells, nb_cols, ne_of_block, ne_x, ne_y, ne_pop, cdf, cdf_ready, par):
+    """Gravity-model row of the cell's block, its CDF built on first use (-1 if the block has no residents)."""
     r = cell // cols
     c = cell - r * cols
     a = ne_of_block[(r // block_cells) * nb_cols + c // block_cells]
     if a < 0:
         return -1
-    n = ne_pop.size
     if not cdf_ready[a]:
         acc = 0.0
         gamma = par[P_GAMMA]
         d_min = par[P_DMIN]
-        for b in range(n):
+        for b in range(ne_pop.size):
             d = math.sqrt((ne_x[a] - ne_x[b]) ** 2 + (ne_y[a] - ne_y[b]) ** 2)
             acc += ne_pop[b] / max(d, d_min) ** gamma
             cdf[a, b] = acc
         cdf_ready[a] = 1
-    row = cdf[a]
-    b = _search(row, 0, n, np.random.random() * row[n - 1])
-    # bc_cdf restarts at every block: the cumulative residents of the block's cells.
-    lo, hi = bc_ptr[b], bc_ptr[b + 1]
-    return bc_cell[_search(bc_cdf, lo, hi, np.random.random() * bc_cdf[hi - 1])]
+    return a
 
 
 @njit(cache=True)
-def _refresh(k, t, state, cell_of_slot, times, heap, pos, chan, par, cordon_of, cordon_army):
-    """Fresh channel rates and event time for the cell in slot k (exact: waiting times are memoryless).
+def _trip_cell(a, u1, u2, cdf, bc_ptr, bc_cell, bc_cdf):
+    """Destination cell of a trip from block row a, by inversion of two uniforms (block, then cell)."""
+    row = cdf[a]
+    n = row.size
+    b = _search(row, 0, n, u1 * row[n - 1])
+    # bc_cdf restarts at every block: the cumulative residents of the block's cells.
+    lo, hi = bc_ptr[b], bc_ptr[b + 1]
+    return bc_cell[_search(bc_cdf, lo, hi, u2 * bc_cdf[hi - 1])]
 
-    The rates are kept in ``chan[k]`` (bite, hambie bite, kill, turn by phase, walk, trip) so the
-    event that fires next in this cell need not compute them again.
-    """
-    army = _army(cell_of_slot[k], cordon_of, cordon_army)
-    s = float(state[k, S])
-    z = float(state[k, Z])
-    h = float(state[k, H])
-    n1, n2, n3 = state[k, B1], state[k, B2], state[k, B3]
-    b = float(n1 + n2 + n3)
-    d = s + b + z + h + float(state[k, R]) + par[P_KHALF]
-    if s > 0.0:
-        chan[k, 0] = par[P_BETA] * s * z / d
-        chan[k, 1] = par[P_BETA_H] * s * h / d
-        chan[k, 2] = par[P_KAPPA] * army * s * z / d
-    else:
-        chan[k, 0] = 0.0
-        chan[k, 1] = 0.0
-        chan[k, 2] = 0.0
-    chan[k, 3] = par[P_LAM1] * n1
-    chan[k, 4] = par[P_LAM2] * n2
-    chan[k, 5] = par[P_LAM3] * n3
-    chan[k, 6] = par[P_HOP] * z
-    chan[k, 7] = par[P_TRIP] * b
-    rate = chan[k, 0] + chan[k, 1] + chan[k, 2] + chan[k, 3] + chan[k, 4] + chan[k, 5] + chan[k, 6] + chan[k, 7]
-    times[k] = t + _exp(rate) if rate > 0.0 else np.inf
-    heap_update(times, heap, pos, k)
+
+@njit(cache=True)
+def _trip_destination(cell, cols, block_cells, nb_cols, ne_of_block, ne_x, ne_y, ne_pop, cdf, cdf_ready, par,
+                      bc_ptr, bc_cell, bc_cdf):  # fmt: skip
+    """A destination cell drawn from the gravity model with np.random (-1 if the cell's block has no residents)."""
+    a = _trip_block(cell, cols, block_cells, nb_cols, ne_of_block, ne_x, ne_y, ne_pop, cdf, cdf_ready, par)
+    if a < 0:
+        return -1
+    u1 = np.random.random()
+    u2 = np.random.random()
+    return _trip_cell(a, u1, u2, cdf, bc_ptr, bc_cell, bc_cdf)
 
 
 # --- exact: next-subvolume method ----------------------------------------------------------------------
+#
+# The queue is an indexed 4-ary min-heap with the keys inline: heap_t[i] is the next event time of the
+# cell in slot heap[i], pos[slot] its place. Inline keys spare a sift the indirect times[heap[c]] load
+# per child, and four children share one or two cache lines, so a sift through a million cells misses
+# the cache about half as often as in a binary heap with separate times.
+
+
+@njit(cache=True, inline="always")
+def _heap_down(heap_t, heap, pos, i, key, slot):
+    n = heap_t.size
+    while True:
+        c = 4 * i + 1
+        if c >= n:
+            break
+        if c + 4 <= n:
+            # A tournament of selects (no branches to mispredict): two pairs, then their winners.
+            k0 = heap_t[c]
+            k1 = heap_t[c + 1]
+            k2 = heap_t[c + 2]
+            k3 = heap_t[c + 3]
+            m01 = c + 1 if k1 < k0 else c
+            k01 = min(k0, k1)
+            m23 = c + 3 if k3 < k2 else c + 2
+            k23 = min(k2, k3)
+            m = m23 if k23 < k01 else m01
+            km = min(k01, k23)
+        else:
+            m = c
+            km = heap_t[c]
+            for q in range(c + 1, n):
+                if heap_t[q] < km:
+                    m, km = q, heap_t[q]
+        if km >= key:
+            break
+        heap_t[i] = km
+        moved = heap[m]
+        heap[i] = moved
+        pos[moved] = i
+        i = m
+    heap_t[i] = key
+    heap[i] = slot
+    pos[slot] = i
+
+
+@njit(cache=True, inline="always")
+def _heap_up(heap_t, heap, pos, i, key, slot):
+    while i > 0:
+        parent = (i - 1) >> 2
+        kp = heap_t[parent]
+        if kp <= key:
+            break
+        heap_t[i] = kp
+        moved = heap[parent]
+        heap[i] = moved
+        pos[moved] = i
+        i = parent
+    heap_t[i] = key
+    heap[i] = slot
+    pos[slot] = i
+
+
+@njit(cache=True, inline="always")
+def _heap_set(heap_t, heap, pos, slot, key):
+    i = pos[slot]
+    if i > 0 and heap_t[(i - 1) >> 2] > key:
+        _heap_up(heap_t, heap, pos, i, key, slot)
+    else:
+        _heap_down(heap_t, heap, pos, i, key, slot)
 
 
 @njit(cache=True)
-def run_exact(t, t_stop, seed, state, cell_of_slot, slot_of, home, times, heap, pos, chan, counters, par, rows, cols,
+def heap_build(slot_times, heap_t, heap, pos):
+    """The 4-ary heap over every slot from each slot's next event time (Floyd's bottom-up build)."""
+    n = heap_t.size
+    for j in range(n):
+        heap_t[j] = slot_times[j] if j < slot_times.size else np.inf
+        heap[j] = j
+        pos[j] = j
+    for i in range((n - 2) // 4, -1, -1):
+        _heap_down(heap_t, heap, pos, i, heap_t[i], heap[i])
+
+
+@njit(cache=True)
+def slot_times(heap_t, pos, n):
+    """Next event time of each of the first n slots (inverse of `heap_build`)."""
+    out = np.empty(n)
+    for k in range(n):
+        out[k] = heap_t[pos[k]]
+    return out
+
+
+@njit(cache=True, inline="always")
+def _inverse_size(s, b, z, h, r, k_half):
+    """1 / D, the normaliser of a cell's pair channels (0 for an empty cell, which has none)."""
+    d = s + b + z + h + r + k_half
+    return 1.0 / d if d > 0.0 else 0.0
+
+
+@njit(cache=True, inline="always")
+def _cell_rates(s, b1, b2, b3, z, h, inv_d, beta, beta_h, kappa_a, lam1, lam2, lam3, hop, trip):
+    """The 8 channel rates of one cell and their sum, from its counts (floats) and 1 / D.
+
+    D is the same before and after a bite, a kill or a turn (they only relabel people), so a cell
+    that fires several of those in a row divides once.
+    """
+    f = s * inv_d
+    a_bite = beta * f * z
+    a_hbite = beta_h * f * h
+    a_kill = kappa_a * f * z
+    a_t1 = lam1 * b1
+    a_t2 = lam2 * b2
+    a_t3 = lam3 * b3
+    a_walk = hop * z
+    a_trip = trip * (b1 + b2 + b3)
+    a0 = a_bite + a_hbite + a_kill + a_t1 + a_t2 + a_t3 + a_walk + a_trip
+    return a_bite, a_hbite, a_kill, a_t1, a_t2, a_t3, a_walk, a_trip, a0
+
+
+@njit(cache=True, inline="always")
+def _slot_rate(state, j, army, par):
+    s, z, h = float(state[j, S]), float(state[j, Z]), float(state[j, H])
+    b1, b2, b3 = float(state[j, B1]), float(state[j, B2]), float(state[j, B3])
+    inv_d = _inverse_size(s, b1 + b2 + b3, z, h, float(state[j, R]), par[P_KHALF])
+    return _cell_rates(
+        s, b1, b2, b3, z, h, inv_d, par[P_BETA], par[P_BETA_H], par[P_KAPPA] * army, par[P_LAM1], par[P_LAM2],
+        par[P_LAM3], par[P_HOP], par[P_TRIP],
+    )[8]  # fmt: skip
+
+
+@njit(cache=True, inline="always")
+def _phase(v, c1, c2, b1, b2, b3):
+    """Phase whose share [0, c1), [c1, c2), [c2, ...) holds v, never an empty one (rounding at a boundary)."""
+    if (v < c1 or b2 + b3 == 0.0) and b1 > 0.0:
+        return B1
+    if (v < c2 or b3 == 0.0) and b2 > 0.0:
+        return B2
+    return B3
+
+
+@njit(cache=True)
+def run_exact(t, t_stop, seed, rng, state, cell_of_slot, slot_of, home, heap_t, heap, pos, counters, par, rows, cols,
               cordon_of, cordon_active, cordon_leak, cordon_army, block_cells, nb_cols, ne_of_block, ne_x, ne_y,
               ne_pop, cdf, cdf_ready, bc_ptr, bc_cell, bc_cdf, breach_t, breach_i, max_events):  # fmt: skip
     """Fire events in time order until t_stop; returns (status, time reached).
@@ -327,97 +458,209 @@ def run_exact(t, t_stop, seed, state, cell_of_slot, slot_of, home, times, heap, 
     The heap spans every slot of the arrays; slots not yet in use wait at time infinity, so a cell
     that becomes active only needs its time set. Status 0: reached t_stop (or fired max_events);
     1: the slot arrays are (nearly) full, grow them and call again; 2: nothing can happen any more.
-    ``seed`` >= 0 reseeds the generator first.
+    ``seed`` >= 0 reseeds the generator (xoshiro256++, state in ``rng``) first; otherwise the run goes
+    on with the state ``rng`` holds, and leaves its state there.
+
+    The cell at the top keeps firing in registers while its next event still comes before every
+    other cell's (the heap root's children): the heap is the same, only untouched in between.
     """
     if seed >= 0:
-        np.random.seed(seed)
+        s0, s1, s2, s3 = _rng_seed(seed)
+    else:
+        s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
     capacity = cell_of_slot.size
+    n_heap = heap_t.size
+    beta, beta_h, kappa = par[P_BETA], par[P_BETA_H], par[P_KAPPA]
+    lam1, lam2, lam3 = par[P_LAM1], par[P_LAM2], par[P_LAM3]
+    hop, trip, k_half = par[P_HOP], par[P_TRIP], par[P_KHALF]
+    p_h = par[P_HAMBIE]
+    share1 = par[P_SHARE1]
+    share12 = par[P_SHARE1] + par[P_SHARE2]
+    # Without an active cordon or army every cell has the same rates and every crossing is free:
+    # skip the per-cell lookups into the lattice-sized cordon map.
+    cordons_on = False
+    army_on = False
+    for i in range(cordon_active.size):
+        cordons_on = cordons_on or cordon_active[i] != 0
+        army_on = army_on or cordon_army[i] != 1.0
+    n_bites = n_hbites = n_kills = n_turn_z = n_turn_h = n_walks = n_trips = n_blocked = 0
     fired = 0
+    status = STATUS_DONE
     while True:
         if counters[C_ACTIVE] + 2 > capacity:
-            return STATUS_FULL, t
-        k = heap[0]
-        t_next = times[k]
+            status = STATUS_FULL
+            break
+        t_next = heap_t[0]
         if t_next == np.inf:
-            return STATUS_QUIET, t_stop
+            status = STATUS_QUIET
+            t = t_stop
+            break
         if t_next > t_stop:
-            return STATUS_DONE, t_stop
+            t = t_stop
+            break
         if fired >= max_events:
-            return STATUS_DONE, t
+            break
         t = t_next
-        fired += 1
+        k = heap[0]
         cell = cell_of_slot[k]
-        a_bite = chan[k, 0]
-        a_hbite = chan[k, 1]
-        a_t1 = chan[k, 3]
-        a_t2 = chan[k, 4]
-        a_t3 = chan[k, 5]
-        a_walk = chan[k, 6]
-        a_trip = chan[k, 7]
-        a_react = a_bite + a_hbite + chan[k, 2]
-        a_turn = a_t1 + a_t2 + a_t3
-        n1, n2, n3 = state[k, B1], state[k, B2], state[k, B3]
-        b = float(n1 + n2 + n3)
-        u = np.random.random() * (a_react + a_turn + a_walk + a_trip)
+        army = 1.0
+        if army_on and cordon_of[cell] >= 0:
+            army = cordon_army[cordon_of[cell]]
+        kappa_a = kappa * army
+        # The earliest other cell: the smallest of the root's children.
+        t_other = np.inf
+        for q in range(1, min(5, n_heap)):
+            if heap_t[q] < t_other:
+                t_other = heap_t[q]
+        s = float(state[k, S])
+        b1 = float(state[k, B1])
+        b2 = float(state[k, B2])
+        b3 = float(state[k, B3])
+        z = float(state[k, Z])
+        h = float(state[k, H])
+        r = float(state[k, R])
+        inv_d = _inverse_size(s, b1 + b2 + b3, z, h, r, k_half)
+        a_bite, a_hbite, a_kill, a_t1, a_t2, a_t3, a_walk, a_trip, a0 = _cell_rates(
+            s, b1, b2, b3, z, h, inv_d, beta, beta_h, kappa_a, lam1, lam2, lam3, hop, trip
+        )
         other = -1
-        if u < a_bite + a_hbite:
-            state[k, S] -= 1
-            state[k, _bite_phase(par)] += 1
-            counters[C_BITES if u < a_bite else C_HBITES] += 1
-        elif u < a_react:
-            state[k, Z] -= 1
-            state[k, R] += 1
-            counters[C_KILLS] += 1
-        elif u < a_react + a_turn:
-            v = u - a_react
-            phase = B1 if v < a_t1 else (B2 if v < a_t1 + a_t2 else B3)
-            if state[k, phase] == 0:  # rounding at a boundary: take a phase that has people
-                phase = B1 if n1 > 0 else (B2 if n2 > 0 else B3)
-            state[k, phase] -= 1
-            if np.random.random() < par[P_HAMBIE]:
-                state[k, H] += 1
-                counters[C_TURN_H] += 1
-            else:
-                state[k, Z] += 1
-                counters[C_TURN_Z] += 1
-        elif u < a_react + a_turn + a_walk or a_trip == 0.0:
-            dest = _neighbour(cell, int(np.random.random() * 4.0) & 3, rows, cols)
-            p = 1.0
-            if dest >= 0:
-                p = _crossing_allowed(cell, dest, cordon_of, cordon_active, cordon_leak)
-            if dest >= 0 and state[k, Z] > 0 and (p >= 1.0 or np.random.random() < p):
-                j = _activate(dest, state, cell_of_slot, slot_of, home, counters)
-                state[k, Z] -= 1
-                state[j, Z] += 1
-                other = j
-                counters[C_WALKS] += 1
-                if p < 1.0:
-                    _log_breach(t, cell, dest, Z, 1, cordon_of, cordon_active, breach_t, breach_i, counters)
-            else:
-                counters[C_BLOCKED] += 1
-        else:
-            v = np.random.random() * b
-            phase = B1 if v < n1 else (B2 if v < n1 + n2 else B3)
-            if state[k, phase] == 0:
-                phase = B1 if n1 > 0 else (B2 if n2 > 0 else B3)
-            dest = _trip_destination(cell, cols, block_cells, nb_cols, ne_of_block, ne_x, ne_y, ne_pop, cdf,
-                                     cdf_ready, par, bc_ptr, bc_cell, bc_cdf)  # fmt: skip
-            if dest >= 0 and dest != cell:
-                p = _crossing_allowed(cell, dest, cordon_of, cordon_active, cordon_leak)
-                if p >= 1.0 or np.random.random() < p:
-                    j = _activate(dest, state, cell_of_slot, slot_of, home, counters)
-                    state[k, phase] -= 1
-                    state[j, phase] += 1
-                    other = j
-                    counters[C_TRIPS] += 1
-                    if p < 1.0:
-                        _log_breach(t, cell, dest, B1, 1, cordon_of, cordon_active, breach_t, breach_i, counters)
+        while True:
+            fired += 1
+            u, s0, s1, s2, s3 = _rng_uniform(s0, s1, s2, s3)
+            u *= a0
+            a_react = a_bite + a_hbite + a_kill
+            a_turn = a_t1 + a_t2 + a_t3
+            if u < a_bite + a_hbite:
+                s -= 1.0
+                v, s0, s1, s2, s3 = _rng_uniform(s0, s1, s2, s3)
+                if v < share1:
+                    b1 += 1.0
+                elif v < share12:
+                    b2 += 1.0
                 else:
-                    counters[C_BLOCKED] += 1
-        counters[C_EVENTS] += 1
-        _refresh(k, t, state, cell_of_slot, times, heap, pos, chan, par, cordon_of, cordon_army)
+                    b3 += 1.0
+                if u < a_bite:
+                    n_bites += 1
+                else:
+                    n_hbites += 1
+            elif u < a_react:
+                z -= 1.0
+                r += 1.0
+                n_kills += 1
+            elif u < a_react + a_turn:
+                phase = _phase(u - a_react, a_t1, a_t1 + a_t2, b1, b2, b3)
+                if phase == B1:
+                    b1 -= 1.0
+                elif phase == B2:
+                    b2 -= 1.0
+                else:
+                    b3 -= 1.0
+                v, s0, s1, s2, s3 = _rng_uniform(s0, s1, s2, s3)
+                if v < p_h:
+                    h += 1.0
+                    n_turn_h += 1
+                else:
+                    z += 1.0
+                    n_turn_z += 1
+            elif u < a_react + a_turn + a_walk or a_trip == 0.0:
+                v, s0, s1, s2, s3 = _rng_uniform(s0, s1, s2, s3)
+                dest = _neighbour(cell, int(v * 4.0) & 3, rows, cols)
+                p = 1.0
+                if dest >= 0 and cordons_on:
+                    p = _crossing_allowed(cell, dest, cordon_of, cordon_active, cordon_leak)
+                    if p < 1.0:
+                        v, s0, s1, s2, s3 = _rng_uniform(s0, s1, s2, s3)
+                        if v >= p:
+                            dest = -1
+                if dest >= 0 and z > 0.0:
+                    other = slot_of[dest]
+                    if other < 0:
+                        other = _activate(dest, state, cell_of_slot, slot_of, home, counters)
+                    z -= 1.0
+                    state[other, Z] += 1
+                    n_walks += 1
+                    if p < 1.0:
+                        _log_breach(t, cell, dest, Z, 1, cordon_of, cordon_active, breach_t, breach_i, counters)
+                else:
+                    n_blocked += 1
+            else:
+                v, s0, s1, s2, s3 = _rng_uniform(s0, s1, s2, s3)
+                v *= b1 + b2 + b3
+                phase = _phase(v, b1, b1 + b2, b1, b2, b3)
+                dest = -1
+                row = _trip_block(cell, cols, block_cells, nb_cols, ne_of_block, ne_x, ne_y, ne_pop, cdf, cdf_ready,
+                                  par)  # fmt: skip
+                if row >= 0:
+                    v, s0, s1, s2, s3 = _rng_uniform(s0, s1, s2, s3)
+                    w, s0, s1, s2, s3 = _rng_uniform(s0, s1, s2, s3)
+                    dest = _trip_cell(row, v, w, cdf, bc_ptr, bc_cell, bc_cdf)
+                if dest >= 0 and dest != cell:
+                    p = 1.0
+                    if cordons_on:
+                        p = _crossing_allowed(cell, dest, cordon_of, cordon_active, cordon_leak)
+                        if p < 1.0:
+                            v, s0, s1, s2, s3 = _rng_uniform(s0, s1, s2, s3)
+                            if v >= p:
+                                dest = -1
+                    if dest >= 0:
+                        other = slot_of[dest]
+                        if other < 0:
+                            other = _activate(dest, state, cell_of_slot, slot_of, home, counters)
+                        if phase == B1:
+                            b1 -= 1.0
+                        elif phase == B2:
+                            b2 -= 1.0
+                        else:
+                            b3 -= 1.0
+                        state[other, phase] += 1
+                        n_trips += 1
+                        if p < 1.0:
+                            _log_breach(t, cell, dest, B1, 1, cordon_of, cordon_active, breach_t, breach_i, counters)
+                    else:
+                        n_blocked += 1
+            if other >= 0:  # someone left: D changed
+                inv_d = _inverse_size(s, b1 + b2 + b3, z, h, r, k_half)
+            a_bite, a_hbite, a_kill, a_t1, a_t2, a_t3, a_walk, a_trip, a0 = _cell_rates(
+                s, b1, b2, b3, z, h, inv_d, beta, beta_h, kappa_a, lam1, lam2, lam3, hop, trip
+            )
+            if a0 > 0.0:
+                e, s0, s1, s2, s3 = _rng_exponential(s0, s1, s2, s3)
+                t_k = t + e / a0
+            else:
+                t_k = np.inf
+            # Exact by memorylessness: the cell's next event, from its new rates, at a fresh exponential time.
+            if other >= 0 or t_k >= t_other or t_k > t_stop or fired >= max_events:
+                break
+            t = t_k
+        state[k, S] = int(s)
+        state[k, B1] = int(b1)
+        state[k, B2] = int(b2)
+        state[k, B3] = int(b3)
+        state[k, Z] = int(z)
+        state[k, H] = int(h)
+        state[k, R] = int(r)
+        _heap_down(heap_t, heap, pos, 0, t_k, k)
         if other >= 0:
-            _refresh(other, t, state, cell_of_slot, times, heap, pos, chan, par, cordon_of, cordon_army)
+            army_j = 1.0
+            if army_on and cordon_of[cell_of_slot[other]] >= 0:
+                army_j = cordon_army[cordon_of[cell_of_slot[other]]]
+            a_j = _slot_rate(state, other, army_j, par)
+            t_j = np.inf
+            if a_j > 0.0:
+                e, s0, s1, s2, s3 = _rng_exponential(s0, s1, s2, s3)
+                t_j = t + e / a_j
+            _heap_set(heap_t, heap, pos, other, t_j)
+    rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
+    counters[C_BITES] += n_bites
+    counters[C_HBITES] += n_hbites
+    counters[C_KILLS] += n_kills
+    counters[C_TURN_Z] += n_turn_z
+    counters[C_TURN_H] += n_turn_h
+    counters[C_WALKS] += n_walks
+    counters[C_TRIPS] += n_trips
+    counters[C_BLOCKED] += n_blocked
+    counters[C_EVENTS] += fired
+    return status, t
 
 
 @njit(cache=True)
@@ -435,15 +678,21 @@ def new_cells_bound(state, cell_of_slot, slot_of, n, rows, cols):
 
 
 @njit(cache=True)
-def refresh_all(t, seed, state, cell_of_slot, times, heap, pos, chan, counters, par, cordon_of, cordon_army):
-    """Fresh rates and event times for every active cell and a rebuilt heap (after an intervention)."""
+def refresh_all(t, seed, rng, state, cell_of_slot, heap_t, heap, pos, counters, par, cordon_of, cordon_army):
+    """Fresh event times for every active cell and a rebuilt heap (after an intervention)."""
     if seed >= 0:
-        np.random.seed(seed)
-    n = counters[C_ACTIVE]
-    times[:] = np.inf
-    heap_build(times, heap, pos)  # every slot at infinity: any order is a heap
-    for k in range(n):
-        _refresh(k, t, state, cell_of_slot, times, heap, pos, chan, par, cordon_of, cordon_army)
+        s0, s1, s2, s3 = _rng_seed(seed)
+    else:
+        s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
+    times = np.full(heap_t.size, np.inf)
+    for k in range(counters[C_ACTIVE]):
+        cid = cordon_of[cell_of_slot[k]]
+        rate = _slot_rate(state, k, cordon_army[cid] if cid >= 0 else 1.0, par)
+        if rate > 0.0:
+            e, s0, s1, s2, s3 = _rng_exponential(s0, s1, s2, s3)
+            times[k] = t + e / rate
+    heap_build(times, heap_t, heap, pos)
+    rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
 
 
 @njit(cache=True)

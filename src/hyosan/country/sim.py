@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hyosan.classic.ssa import heap_build
 from hyosan.country import kernel as kn
 from hyosan.country.lattice import PopulationLattice, lattice_digest
 from hyosan.country.params import CountryConfig
@@ -94,6 +93,7 @@ class CountrySim:
         self.slot_of = np.full(self.n_cells, -1, dtype=np.int32)
         self.region_flat = lattice.region.ravel().astype(np.int16)
         self.counters = np.zeros(len(kn.COUNTER_NAMES), dtype=np.int64)
+        self.rng = np.zeros(4, dtype=np.uint64)  # the exact kernel's generator state between calls
         capacity = int(min(self.n_cells, 4096)) + 16
         self._allocate(capacity)
         self.par = self._parameter_vector()
@@ -114,12 +114,12 @@ class CountrySim:
     def _allocate(self, capacity: int) -> None:
         """Slot arrays for `capacity` active cells; each method allocates only what it uses."""
         exact = self.method == "exact"
-        self.state = np.zeros((capacity, kn.N_COLUMNS), dtype=np.int64)
+        self.state = np.zeros((capacity, kn.N_COLUMNS), dtype=np.int32)
         self.cell_of_slot = np.zeros(capacity, dtype=np.int64)
-        self.times = np.full(capacity if exact else 1, np.inf)
-        self.heap = np.zeros(capacity if exact else 1, dtype=np.int64)
-        self.pos = np.zeros(capacity if exact else 1, dtype=np.int64)
-        self.chan = np.zeros((capacity if exact else 1, 8))
+        # The exact method's queue: a 4-ary heap over every slot, keys inline (`kernel.heap_build`).
+        self.heap_t = np.full(capacity if exact else 1, np.inf)
+        self.heap = np.arange(capacity if exact else 1, dtype=np.int32)
+        self.pos = np.arange(capacity if exact else 1, dtype=np.int32)
         self.incoming = np.zeros((1 if exact else capacity, 4), dtype=np.int64)
 
     def _grow(self, needed: int) -> None:
@@ -128,14 +128,13 @@ class CountrySim:
         if capacity <= old:
             capacity = old + 1024
         n = int(self.counters[kn.C_ACTIVE])
-        state, cells, times, chan = self.state, self.cell_of_slot, self.times, self.chan
+        state, cells = self.state, self.cell_of_slot
+        times = kn.slot_times(self.heap_t, self.pos, n) if self.method == "exact" else None
         self._allocate(capacity)
         self.state[:n] = state[:n]
         self.cell_of_slot[:n] = cells[:n]
-        if self.method == "exact":  # the heap spans every slot: rebuild it over the larger arrays
-            self.times[:n] = times[:n]
-            self.chan[:n] = chan[:n]
-            heap_build(self.times, self.heap, self.pos)
+        if times is not None:  # the heap spans every slot: rebuild it over the larger arrays
+            kn.heap_build(times, self.heap_t, self.heap, self.pos)
 
     def _parameter_vector(self) -> np.ndarray:
         p = self.config.model
@@ -383,13 +382,13 @@ class CountrySim:
             chunk_seed = int(kernel_stream.integers(0, 2**32 - 1))
             if self.method == "exact":
                 if self._heap_dirty:
-                    kn.refresh_all(self.t, chunk_seed, self.state, self.cell_of_slot, self.times, self.heap, self.pos,
-                                  self.chan, self.counters, self.par, self.cordon_of, self.cordon_army)  # fmt: skip
+                    kn.refresh_all(self.t, chunk_seed, self.rng, self.state, self.cell_of_slot, self.heap_t, self.heap,
+                                   self.pos, self.counters, self.par, self.cordon_of, self.cordon_army)  # fmt: skip
                     self._heap_dirty = False
                     chunk_seed = -1
                 status, t = kn.run_exact(
-                    self.t, stop, chunk_seed, self.state, self.cell_of_slot, self.slot_of, self.home, self.times,
-                    self.heap, self.pos, self.chan, self.counters, self.par, self.rows, self.cols, self.cordon_of,
+                    self.t, stop, chunk_seed, self.rng, self.state, self.cell_of_slot, self.slot_of, self.home,
+                    self.heap_t, self.heap, self.pos, self.counters, self.par, self.rows, self.cols, self.cordon_of,
                     self.cordon_active, self.cordon_leak, self.cordon_army, self.block_cells, self.nb_cols,
                     self.ne_of_block, self.ne_x, self.ne_y, self.ne_pop, self.cdf, self.cdf_ready, self.bc_ptr,
                     self.bc_cell, self.bc_cdf, self.breach_t, self.breach_i, np.int64(1) << 62,
@@ -430,9 +429,8 @@ class CountrySim:
         self.cell_of_slot[:n] = self.cell_of_slot[order]
         self.slot_of[self.cell_of_slot[:n]] = np.arange(n, dtype=np.int32)
         if self.method == "exact":
-            self.times[:n] = self.times[order]
-            self.chan[:n] = self.chan[order]
-            heap_build(self.times, self.heap, self.pos)
+            times = kn.slot_times(self.heap_t, self.pos, n)[order]
+            kn.heap_build(times, self.heap_t, self.heap, self.pos)
 
     @property
     def tau_step(self) -> float:
@@ -692,7 +690,7 @@ class CountrySim:
         summary = self._summary(daily, places, breach_events, ended)
         n_active = int(self.counters[kn.C_ACTIVE])
         slot_bytes = sum(
-            a.nbytes for a in (self.state, self.cell_of_slot, self.times, self.heap, self.pos, self.chan, self.incoming)
+            a.nbytes for a in (self.state, self.cell_of_slot, self.heap_t, self.heap, self.pos, self.incoming)
         )
         grid_bytes = self.home.nbytes + self.slot_of.nbytes + self.region_flat.nbytes + self.cordon_of.nbytes
         events_fired = int(self.counters[kn.C_EVENTS])
