@@ -352,6 +352,26 @@ class Groups(_Section):
         le=100,
         description="How hard an average person holds a door: the zombies' push is divided by 1 + this.",
     )
+    go_back_chance: Probability = Field(
+        0.1,
+        description="Chance per second (times courage and tie weight) that a hidden person goes back out for someone close in danger nearby; 0 = never.",
+    )
+    go_back_ties: Probability = Field(
+        0.75,
+        description="Weakest tie one goes back for (best friends, crushes, siblings, parents; rivals and bullies never count).",
+    )
+    go_back_time: Duration = Field(
+        60.0, ge=0, description="Longest a rescuer stays out; then both run for their lives (s)."
+    )
+    lure_chance: Probability = Field(
+        0.02,
+        description="Chance per second (times courage and mean tie to the group) that a hidden person slips out of a besieged refuge by another door to lure the zombies away; 0 = never.",
+    )
+    lure_time: Duration = Field(60.0, ge=0, description="How long a lurer runs and shouts before fleeing for good (s).")
+    shout_level: Level = Field(
+        90.0, description="Level of a lurer's shout at 1 m (dB); it draws zombies and alarms nobody."
+    )
+    shout_every: Duration = Field(5.0, ge=0, description="Time between a lurer's shouts (s); each rings this long.")
 
 
 EventKind = Literal[

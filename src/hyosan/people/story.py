@@ -63,6 +63,9 @@ _KNOWN_KINDS = _WORLD_KINDS | {
     "wait",
     "sacrifice",
     "go_back",
+    "saved",
+    "lure",
+    "shout",
     "group_split",
 }
 # Which tie to mention when a person is introduced: the closest first.
@@ -848,7 +851,7 @@ class _Teller:
 
     def saviours(self) -> list[str]:
         lines: list[_Line] = []
-        for row, e in self.rows("sacrifice", "go_back", "wait").iterrows():
+        for row, e in self.rows("sacrifice", "go_back", "saved", "lure", "wait").iterrows():
             if self.is_named(int(e["person"])) or self.is_named(int(e["other"])):
                 lines.append(_Line(self.event_sentence(int(row)), [int(row)], time=float(e["time_s"])))
         kills = self.rows("kill")
@@ -960,6 +963,12 @@ class _Teller:
             return f"{name(p, True)} gave their life so that {name(o)} could get away, at {at}."
         if kind == "go_back":
             return f"{name(p, True)} went back for {name(o)} at {at}."
+        if kind == "saved":
+            return f"{name(p, True)} brought {name(o)} back to safety at {at}."
+        if kind == "lure":
+            return f"{name(p, True)} slipped out alone to draw the zombies away from the others at {at}."
+        if kind == "shout":
+            return f"{name(p, True)} shouted to draw the zombies at {at}."
         if kind == "group_split":
             return f"{name(p, True)}'s group split up at {at}."
         if kind in _WORLD_KINDS:

@@ -31,6 +31,8 @@ class Intent(IntEnum):
     WANDER = 6  # zombie: nothing seen or heard
     IDLE = 7  # zombie: nothing for a while; stands still and only looks and listens now and then
     HOLD = 8  # holds the attacked door of the room they hide in, from the inside
+    FETCH = 9  # went back out for someone close in danger, or is being brought back by them
+    LURE = 10  # slipped out of a besieged refuge and runs off shouting, to draw the zombies away
 
 
 class EventKind(IntEnum):
@@ -56,6 +58,10 @@ class EventKind(IntEnum):
     HOLD_DOOR = 18  # a person holds the attacked door of their refuge so the others have time
     ABANDON = 19  # a person leaves their group (other: its leader)
     WAIT = 20  # a group's leader waits at a refuge for a member still outside (other)
+    GO_BACK = 21  # a hidden person (person) leaves their refuge to fetch someone close in danger (other)
+    SAVED = 22  # ...and is back inside with them (person: the rescuer, other: the one fetched)
+    LURE = 23  # a hidden person slips out of their besieged refuge to draw the zombies away (place: the door)
+    SHOUT = 24  # a luring person shouts: a loud sound that draws zombies and alarms nobody
     PATIENT_ZERO = 100
     SEAL = 101
     POWER_CUT = 102
@@ -125,7 +131,13 @@ class Param(IntEnum):
     BULLY_MARGIN = 50
     HOLD_CHANCE_PER_S = 51
     HOLD_STRENGTH = 52
-    N = 53
+    GO_BACK_CHANCE_PER_S = 53
+    GO_BACK_TIES = 54  # weakest tie one goes back for
+    GO_BACK_S = 55  # longest a rescuer stays out
+    LURE_CHANCE_PER_S = 56
+    LURE_S = 57  # how long a lurer keeps luring
+    SHOUT_EVERY_S = 58
+    N = 59
 
 
 class HambieStatus(IntEnum):

@@ -46,7 +46,7 @@ __all__ = [
 
 # Plain ints for Numba (IntEnum members would be globals it has to box).
 HEALTHY, BITTEN, ZOMBIE, HAMBIE, DEAD, ESCAPED, RESCUED = (int(s) for s in State)
-CALM, FLEE, HIDE, GOTO, CHASE, HUNT, WANDER, IDLE, HOLD = (int(i) for i in Intent)
+CALM, FLEE, HIDE, GOTO, CHASE, HUNT, WANDER, IDLE, HOLD, FETCH, LURE = (int(i) for i in Intent)
 EV_BITE, EV_TURN, EV_HAMBIE, EV_KILL = (
     int(k) for k in (EventKind.BITE, EventKind.TURN, EventKind.HAMBIE, EventKind.KILL)
 )
@@ -62,6 +62,11 @@ EV_KEPT, EV_RESTRAINED, EV_EXPELLED = (
 )
 SECRET, KEPT, RESTRAINED, EXPELLED = (int(h) for h in HambieStatus)
 EV_HOLD, EV_ABANDON, EV_WAIT = int(EventKind.HOLD_DOOR), int(EventKind.ABANDON), int(EventKind.WAIT)
+EV_GO_BACK, EV_SAVED, EV_LURE, EV_SHOUT = (
+    int(k) for k in (EventKind.GO_BACK, EventKind.SAVED, EventKind.LURE, EventKind.SHOUT)
+)
+_DANGER_TILES = 8  # a prowling zombie this close to someone puts them in danger (for going back)
+_PEEK_TILES = 3  # nobody slips out of a refuge with a zombie this close to the door
 _HEAR_ZOMBIE_TILES = 5  # a prowling zombie this close is heard through walls (CELL = 8 covers it)
 _HOLD_MEMORY_S = 30.0  # a holder lets go once nobody has pushed the door for this long
 MIND_EVERY = 4  # ticks between updates of stress and hunger: both change over tens of seconds
@@ -247,7 +252,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
                      ev_i, n_ev, heard, lure_seen[0], movers, n_movers)  # fmt: skip
         _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_door_ptr, room_doors, room_refuge,
                     room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active,
-                    n_active, state, stress, hambie_status,
+                    n_active, room_lure, minds[8], minds[9], state, stress, hambie_status,
                     intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at,
                     seen_y, seen_x, hidden_since, occupancy, tile_head, agent_next, cell_zombies, cell_next, ev_t, ev_i,
                     n_ev, strength, courage, social, rng_minds, living, n_living)  # fmt: skip
@@ -288,8 +293,8 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
                                 seen_at[p] = t
                                 seen_y[p] = row[z]
                                 seen_x[p] = col[z]
-                                if intent[p] != GOTO:
-                                    intent[p] = FLEE
+                                if intent[p] != GOTO and intent[p] != LURE:
+                                    intent[p] = FLEE  # (a bitten lurer runs on, away from the friends it left)
                                 _log(ev_t, ev_i, n_ev, t, EV_BITE, p, z, floor[p], row[p], col[p])
                         p = agent_next[p]
 
@@ -301,11 +306,20 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
 
         # --- record ------------------------------------------------------------------------------------
         _record(t, params, state, floor, row, col, rec)
-        # A bite, a scream or a barricade makes a noise, and a breach opens new ways: Python must see
-        # them now, so the world answers at the next tick whatever the length of the call.
+        # A bite, a scream, a shout or a barricade makes a noise, and a breach (or a barricade pulled down
+        # to slip out) opens new ways: Python must see them now, so the world answers at the next tick
+        # whatever the length of the call.
         for k in range(ev_mark, n_ev[0]):
             kind = ev_i[k, 0]
-            if kind == EV_BITE or kind == EV_SCREAM or kind == EV_BARRICADE or kind == EV_BREACH:
+            if (
+                kind == EV_BITE
+                or kind == EV_SCREAM
+                or kind == EV_BARRICADE
+                or kind == EV_BREACH
+                or kind == EV_GO_BACK
+                or kind == EV_LURE
+                or kind == EV_SHOUT
+            ):
                 return t, STOP_WORLD_CHANGED
     return t, STOP_TIME
 
@@ -487,7 +501,9 @@ def _quiet_now(t, params, world, agents, lures, scratch, minds, social):
         for y in range(H):
             for x in range(W):
                 if pushed[f, y, x] >= since:
-                    return False  # a door was pushed just now: someone may step up to hold it
+                    return False  # a door was pushed just now: someone may step up to hold it, or slip out to lure
+    # Going back for someone needs a zombie on the prowl near them, and a rescuer or a lurer is neither
+    # calm nor hidden: the checks above already leave those moments to `advance`.
     return _quiet_sight_and_sound(t, params, world, agents, lures, scratch)
 
 
@@ -771,7 +787,8 @@ def _loudest_lure(f, y, x, params, lure, lure_room, active, n_active, room_chatt
 
 @nb.njit(cache=True, _nrt=False)
 def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_door_ptr, room_doors, room_refuge,
-                 room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active, n_active, state,
+                 room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active, n_active,
+                 room_lure, out_ptr, out_to, state,
                  stress, hambie_status, intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at, seen_y,
                  seen_x, hidden_since, occupancy, tile_head, agent_next, cell_zombies, cell_next, ev_t, ev_i,
                  n_ev, strength, courage, social, rng, living, n_living):  # fmt: skip
@@ -779,9 +796,16 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
 
     Groups (`social`): a member who flees follows its leader while the leader is near and the danger
     is not; a leader reaching a refuge waits a while for members still outside before shutting the
-    doors. A hidden person in a group may hold the door of their refuge when zombies push it.
+    doors. A hidden person in a group may hold the door of their refuge when zombies push it, or slip
+    out by another door and run off shouting to draw the zombies away (LURE); a hidden person may go
+    back out for someone close in danger nearby and bring them in (FETCH).
+
+    `social[5:9]` (sacrifices): for a rescuer the one fetched, for the one fetched their rescuer, else
+    -1; the refuge to go back to (or that a lurer left); when the rescue or the luring began (-1 for
+    the one fetched); and the weight of each tie of `out_to` that one would risk oneself for (rivals
+    and bullies weigh 0).
     """
-    (group, group_leader, _, waited, door_watch) = social
+    (group, group_leader, _, waited, door_watch, sac_other, sac_room, sac_since, care_weight) = social
     _, H, W = tiles.shape
     dt = params[Param.TICK_S]
     tile_m = params[Param.TILE_M]
@@ -841,8 +865,8 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
                         alert = True
                         break
 
-        if intent[i] == GOTO:
-            pass  # walking somewhere on purpose (patient zero, the rescue); fear does not turn them
+        if intent[i] == GOTO or intent[i] == FETCH or intent[i] == LURE:
+            pass  # walking somewhere on purpose (patient zero, the rescue, a sacrifice); fear does not turn them
         elif alert:
             if not hidden_safe:
                 intent[i] = FLEE  # hidden people stay hidden while no zombie is in their room
@@ -884,6 +908,41 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
                 if d >= 0 and _uniform(rng) < params[Param.HOLD_CHANCE_PER_S] * courage[i] * dt:
                     intent[i] = HOLD
                     _log(ev_t, ev_i, n_ev, t, EV_HOLD, i, -1, d // (H * W), (d // W) % H, d % W)
+            if intent[i] == HIDE and state[i] == HEALTHY and here_room >= 0 and room_zombies[here_room] == 0:
+                if group[i] >= 0 and params[Param.LURE_CHANCE_PER_S] > 0.0:
+                    _try_lure(i, t, params, tiles, doors, door_hp, room_of, room_door_ptr, room_doors, here_room,
+                              state, intent, floor, row, col, walk_speed, budget, occupancy, tile_head, agent_next,
+                              ev_t, ev_i, n_ev, courage, group, door_watch, sac_room, sac_since, out_ptr, out_to,
+                              care_weight, cell_zombies, cell_next, rng)  # fmt: skip
+                if intent[i] == HIDE and params[Param.GO_BACK_CHANCE_PER_S] > 0.0:
+                    _try_go_back(i, t, params, tiles, doors, door_hp, room_of, room_door_ptr, room_doors, here_room,
+                                 state, intent, floor, row, col, walk_speed, budget, occupancy, tile_head, agent_next,
+                                 ev_t, ev_i, n_ev, courage, door_watch, sac_other, sac_room, sac_since, out_ptr,
+                                 out_to, care_weight, seen_at, cell_zombies, cell_next, rng)  # fmt: skip
+            continue
+        if intent[i] == FETCH:
+            _fetch_act(i, t, params, tiles, doors, room_of, room_door_ptr, room_doors, room_zombies, stair_ptr,
+                       stair_to, lure, room_lure, state, intent, floor, row, col, walk_speed, sprint_speed, stamina,
+                       stamina_max, budget, seen_at, seen_y, seen_x, hidden_since, occupancy, tile_head, agent_next,
+                       ev_t, ev_i, n_ev, sac_other, sac_room, sac_since)  # fmt: skip
+            continue
+        if intent[i] == LURE:
+            if state[i] == HEALTHY and t - sac_since[i] >= params[Param.LURE_S]:
+                _stop_lure(i, t, intent, row, col, seen_at, seen_y, seen_x)
+                continue
+            # A shout as they leave (the LURE event rings it) and then one every `shout_every` seconds,
+            # until caught: a bitten lurer falls silent but keeps away, never back to the friends it left,
+            # until it turns.
+            every = params[Param.SHOUT_EVERY_S]
+            if (
+                state[i] == HEALTHY
+                and every > 0.0
+                and math.floor((t - sac_since[i]) / every + 1e-9) > math.floor((t - dt - sac_since[i]) / every + 1e-9)
+            ):
+                _log(ev_t, ev_i, n_ev, t, EV_SHOUT, i, -1, f, row[i], col[i])
+            _walk(i, t, 2, room_lure[sac_room[i]], 0, 0, params, tiles, doors, lure, stair_ptr, stair_to, floor, row,
+                  col, walk_speed, sprint_speed, stamina, stamina_max, budget, occupancy, tile_head, agent_next, ev_t,
+                  ev_i, n_ev)  # fmt: skip
             continue
         if intent[i] == HOLD:
             d = _attacked_door(here_room, t, _HOLD_MEMORY_S, doors, room_door_ptr, room_doors, door_watch, H, W)
@@ -997,6 +1056,328 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
             _move(i, bf, by, bx, floor, row, col, occupancy, tile_head, agent_next, H, W)
         if intent[i] == GOTO and goal_fields[goal[i]][(floor[i] * H + row[i]) * W + col[i]] <= 0.0:
             intent[i] = CALM  # arrived
+
+
+# --- sacrifices: going back for someone, luring zombies away -------------------------------------------
+
+
+@nb.njit(cache=True, _nrt=False)
+def _way_out(room, ty, tx, far, t, params, tiles, doors, room_of, room_door_ptr, room_doors, door_watch, occupancy,
+             state, floor, row, col, cell_zombies, cell_next, H, W) -> int:  # fmt: skip
+    """A door of `room` to slip out by, as door * tiles.size + the flat tile just outside it; -1 if none.
+
+    The door is shut, barricaded (the desks are pulled aside) or open, but neither locked nor broken,
+    nobody pushed it for `_HOLD_MEMORY_S`, and the tile outside is free with no zombie within
+    `_PEEK_TILES` of it (one listens at the door first). Of those, the one nearest (ty, tx), or with
+    `far` the farthest from it.
+    """
+    best = -1
+    best_score = 1e18
+    for e in range(room_door_ptr[room], room_door_ptr[room + 1]):
+        d = room_doors[e]
+        df = d // (H * W)
+        dy = (d // W) % H
+        dx = d % W
+        s = doors[df, dy, dx]
+        if s == D_LOCKED or s == D_BROKEN or door_watch[0, df, dy, dx] >= t - _HOLD_MEMORY_S:
+            continue
+        for k in range(4):
+            yy = dy + _DY[k]
+            xx = dx + _DX[k]
+            if yy < 0 or yy >= H or xx < 0 or xx >= W:
+                continue
+            tile = tiles[df, yy, xx]
+            if _impassable(tile) or tile == T_DOOR or room_of[df, yy, xx] == room:
+                continue
+            out = (df * H + yy) * W + xx
+            if occupancy[out] >= params[Param.MAX_PER_TILE] or _zombie_at(
+                df, yy, xx, _PEEK_TILES, state, floor, row, col, cell_zombies, cell_next
+            ):
+                continue
+            score = float((dy - ty) ** 2 + (dx - tx) ** 2)
+            if far:
+                score = -score
+            if score < best_score:
+                best_score = score
+                best = d * tiles.size + out
+            break
+    return best
+
+
+@nb.njit(cache=True, _nrt=False)
+def _zombie_at(f, y, x, reach, state, floor, row, col, cell_zombies, cell_next) -> bool:
+    """Whether a zombie (idle or not) stands within `reach` tiles of (f, y, x); `reach` is at most CELL."""
+    _, CH, CW = cell_zombies.shape
+    cy0 = y // CELL
+    cx0 = x // CELL
+    for cy in range(max(0, cy0 - 1), min(CH, cy0 + 2)):
+        for cx in range(max(0, cx0 - 1), min(CW, cx0 + 2)):
+            z = cell_zombies[f, cy, cx]
+            while z >= 0:
+                if state[z] == ZOMBIE and floor[z] == f and abs(row[z] - y) <= reach and abs(col[z] - x) <= reach:
+                    return True
+                z = cell_next[z]
+    return False
+
+
+@nb.njit(cache=True, _nrt=False)
+def _slip_out(i, way, params, tiles, doors, door_hp, floor, row, col, walk_speed, budget, occupancy, tile_head,
+              agent_next, H, W) -> int:  # fmt: skip
+    """Person i leaves their room by the door of `way` (see `_way_out`) and shuts it behind them; returns the door."""
+    d = way // tiles.size
+    out = way % tiles.size
+    df = d // (H * W)
+    dy = (d // W) % H
+    dx = d % W
+    if doors[df, dy, dx] == D_BARRICADED:
+        # The desks are pulled aside, and not put back from outside: the door is only shut now.
+        doors[df, dy, dx] = D_CLOSED
+        door_hp[df, dy, dx] = min(door_hp[df, dy, dx], params[Param.DOOR_BREAK_S])
+    _move(i, out // (H * W), (out // W) % H, out % W, floor, row, col, occupancy, tile_head, agent_next, H, W)
+    budget[i] = -params[Param.OPEN_TIME_S] * walk_speed[i]  # the door pulled shut behind them on the way
+    return d
+
+
+@nb.njit(cache=True, _nrt=False)
+def _try_lure(i, t, params, tiles, doors, door_hp, room_of, room_door_ptr, room_doors, room, state, intent, floor, row,
+              col, walk_speed, budget, occupancy, tile_head, agent_next, ev_t, ev_i, n_ev, courage, group, door_watch,
+              sac_room, sac_since, out_ptr, out_to, care_weight, cell_zombies, cell_next, rng):  # fmt: skip
+    """Hidden person i, in a group, may slip out of their besieged refuge by another door to draw the zombies off."""
+    _, H, W = tiles.shape
+    dt = params[Param.TICK_S]
+    d = _attacked_door(room, t, 2.0 * dt, doors, room_door_ptr, room_doors, door_watch, H, W)
+    if d < 0:
+        return
+    # What they risk themselves for: the mean tie to the members of their group hidden with them.
+    f = floor[i]
+    members = 0
+    tie = 0.0
+    for j in range(state.shape[0]):
+        if (
+            j != i
+            and group[j] == group[i]
+            and (state[j] == HEALTHY or state[j] == BITTEN)
+            and floor[j] == f
+            and room_of[f, row[j], col[j]] == room
+        ):
+            members += 1
+            for e in range(out_ptr[i], out_ptr[i + 1]):
+                if out_to[e] == j:
+                    tie += care_weight[e]
+    if members == 0 or tie <= 0.0:
+        return
+    for j in range(state.shape[0]):
+        if intent[j] == LURE and sac_room[j] == room and (state[j] == HEALTHY or state[j] == BITTEN):
+            return  # one decoy at a time: a second would only die beside the first
+    way = _way_out(room, (d // W) % H, d % W, True, t, params, tiles, doors, room_of, room_door_ptr, room_doors,
+                   door_watch, occupancy, state, floor, row, col, cell_zombies, cell_next, H, W)  # fmt: skip
+    if way < 0:
+        return
+    if _uniform(rng) < params[Param.LURE_CHANCE_PER_S] * courage[i] * (tie / members) * dt:
+        door = _slip_out(i, way, params, tiles, doors, door_hp, floor, row, col, walk_speed, budget, occupancy,
+                         tile_head, agent_next, H, W)  # fmt: skip
+        intent[i] = LURE
+        sac_room[i] = room
+        sac_since[i] = t
+        _log(ev_t, ev_i, n_ev, t, EV_LURE, i, -1, door // (H * W), (door // W) % H, door % W)
+
+
+@nb.njit(cache=True, _nrt=False)
+def _stop_lure(i, t, intent, row, col, seen_at, seen_y, seen_x):
+    # Done (or spent): now they run for their own life, from where they are, toward any refuge.
+    intent[i] = FLEE
+    seen_at[i] = t
+    seen_y[i] = row[i]
+    seen_x[i] = col[i]
+
+
+@nb.njit(cache=True, _nrt=False)
+def _try_go_back(i, t, params, tiles, doors, door_hp, room_of, room_door_ptr, room_doors, room, state, intent, floor,
+                 row, col, walk_speed, budget, occupancy, tile_head, agent_next, ev_t, ev_i, n_ev, courage, door_watch,
+                 sac_other, sac_room, sac_since, out_ptr, out_to, care_weight, seen_at, cell_zombies, cell_next,
+                 rng):  # fmt: skip
+    """Hidden person i may go back out for the person they are most strongly tied to, if that one is in danger nearby."""
+    _, H, W = tiles.shape
+    f = floor[i]
+    reach = params[Param.FOLLOW_TILES]
+    best = -1
+    best_w = 0.0
+    for e in range(out_ptr[i], out_ptr[i + 1]):
+        j = out_to[e]
+        w = care_weight[e]
+        if w < params[Param.GO_BACK_TIES] or w <= best_w or state[j] != HEALTHY or floor[j] != f:
+            continue
+        if intent[j] == GOTO or intent[j] == FETCH or intent[j] == HIDE or intent[j] == HOLD or intent[j] == LURE:
+            continue  # on their way somewhere, already being fetched, hidden themselves, or luring by choice
+        if max(abs(row[j] - row[i]), abs(col[j] - col[i])) > reach or room_of[f, row[j], col[j]] == room:
+            continue
+        # In danger: running from what they saw or heard, or a zombie on the prowl close to them.
+        if t - seen_at[j] >= params[Param.FLEE_MEMORY_S] and _prowler_near(
+            j, _DANGER_TILES, floor, row, col, intent, cell_zombies, cell_next
+        ) < 0:
+            continue
+        best = j
+        best_w = w
+    if best < 0:
+        return
+    way = _way_out(room, row[best], col[best], False, t, params, tiles, doors, room_of, room_door_ptr, room_doors,
+                   door_watch, occupancy, state, floor, row, col, cell_zombies, cell_next, H, W)  # fmt: skip
+    if way < 0:
+        return
+    if _uniform(rng) < params[Param.GO_BACK_CHANCE_PER_S] * courage[i] * best_w * params[Param.TICK_S]:
+        door = _slip_out(i, way, params, tiles, doors, door_hp, floor, row, col, walk_speed, budget, occupancy,
+                         tile_head, agent_next, H, W)  # fmt: skip
+        intent[i] = FETCH
+        sac_other[i] = best
+        sac_room[i] = room
+        sac_since[i] = t
+        _log(ev_t, ev_i, n_ev, t, EV_GO_BACK, i, best, door // (H * W), (door // W) % H, door % W)
+
+
+@nb.njit(cache=True, _nrt=False)
+def _fetch_act(i, t, params, tiles, doors, room_of, room_door_ptr, room_doors, room_zombies, stair_ptr, stair_to, lure,
+               room_lure, state, intent, floor, row, col, walk_speed, sprint_speed, stamina, stamina_max, budget,
+               seen_at, seen_y, seen_x, hidden_since, occupancy, tile_head, agent_next, ev_t, ev_i, n_ev, sac_other,
+               sac_room, sac_since):  # fmt: skip
+    """One tick of a rescue: the rescuer runs to the one they went back for, then both head back to the refuge.
+
+    The rescuer (sac_since >= 0) decides: it gives up when the other is bitten or gone or time runs
+    out, and once both are inside the refuge it logs SAVED and both hide again. The one fetched only
+    walks back to the refuge (and waits inside) while its rescuer is still at it.
+    """
+    _, H, W = tiles.shape
+    f = floor[i]
+    j = sac_other[i]
+    room = sac_room[i]
+    here_room = room_of[f, row[i], col[i]]
+    h = room_lure[room]
+    if sac_since[i] < 0.0:  # being fetched
+        if j < 0 or intent[j] != FETCH or sac_other[j] != i or state[j] != HEALTHY:
+            sac_other[i] = -1
+            _stop_lure(i, t, intent, row, col, seen_at, seen_y, seen_x)  # on their own again: run
+        elif here_room != room:
+            _walk(i, t, 1, h, 0, 0, params, tiles, doors, lure, stair_ptr, stair_to, floor, row, col, walk_speed,
+                  sprint_speed, stamina, stamina_max, budget, occupancy, tile_head, agent_next, ev_t, ev_i, n_ev)  # fmt: skip
+        return
+    met = intent[j] == FETCH and sac_other[j] == i and sac_since[j] < 0.0
+    if (
+        state[j] != HEALTHY
+        or t - sac_since[i] > params[Param.GO_BACK_S]
+        or (not met and floor[j] != f)
+        or room_zombies[room] > 0
+    ):
+        # Too late, too long, or the refuge fell: whoever is left runs for it.
+        sac_other[i] = -1
+        sac_since[i] = -1.0
+        _stop_lure(i, t, intent, row, col, seen_at, seen_y, seen_x)
+        if met:
+            sac_other[j] = -1
+            _stop_lure(j, t, intent, row, col, seen_at, seen_y, seen_x)
+        return
+    if not met:
+        if floor[j] == f and max(abs(row[j] - row[i]), abs(col[j] - col[i])) <= 1:
+            sac_other[j] = i  # reached them: "come with me"
+            sac_room[j] = room
+            sac_since[j] = -1.0
+            intent[j] = FETCH
+        else:
+            _walk(i, t, 0, -1, row[j], col[j], params, tiles, doors, lure, stair_ptr, stair_to, floor, row, col,
+                  walk_speed, sprint_speed, stamina, stamina_max, budget, occupancy, tile_head, agent_next, ev_t, ev_i,
+                  n_ev)  # fmt: skip
+        return
+    if here_room != room:
+        _walk(i, t, 1, h, 0, 0, params, tiles, doors, lure, stair_ptr, stair_to, floor, row, col, walk_speed,
+              sprint_speed, stamina, stamina_max, budget, occupancy, tile_head, agent_next, ev_t, ev_i, n_ev)  # fmt: skip
+        return
+    if room_of[floor[j], row[j], col[j]] == room:
+        _log(ev_t, ev_i, n_ev, t, EV_SAVED, i, j, f, row[i], col[i])
+        _close_room(i, t, room, doors, room_door_ptr, room_doors, occupancy, H, W, ev_t, ev_i, n_ev)
+        for p in (i, j):
+            intent[p] = HIDE
+            sac_other[p] = -1
+            sac_since[p] = -1.0
+        hidden_since[i] = t  # and the desks go back against the door
+        hidden_since[j] = -1.0
+    # else: inside, holding the door open for them
+
+
+@nb.njit(cache=True, _nrt=False)
+def _walk(i, t, mode, h, ty, tx, params, tiles, doors, lure, stair_ptr, stair_to, floor, row, col, walk_speed,
+          sprint_speed, stamina, stamina_max, budget, occupancy, tile_head, agent_next, ev_t, ev_i, n_ev):  # fmt: skip
+    """Person i runs (while stamina lasts): mode 0 toward (ty, tx) on their floor, 1 up lure row h (to its
+    room), 2 down it (away from the room). Shut doors are opened on the way; locked or barricaded ones block."""
+    _, H, W = tiles.shape
+    dt = params[Param.TICK_S]
+    tile_m = params[Param.TILE_M]
+    if stamina[i] > 0.0:
+        speed = sprint_speed[i]
+        stamina[i] -= dt
+    else:
+        speed = walk_speed[i]
+        stamina[i] = min(stamina_max[i], stamina[i] + 0.5 * dt)
+    budget[i] = min(budget[i] + speed * dt, 2.0 * speed * dt + 2.0 * tile_m)
+    for _ in range(32):
+        if budget[i] < tile_m:
+            break
+        f = floor[i]
+        y0 = row[i]
+        x0 = col[i]
+        cur = (f * H + y0) * W + x0
+        if mode == 0:
+            best = float((y0 - ty) ** 2 + (x0 - tx) ** 2)
+        elif mode == 1:
+            best = -float(lure[h, cur])
+        else:
+            best = float(lure[h, cur])
+        bf = -1
+        by = -1
+        bx = -1
+        for k in range(8):
+            yy = y0 + _DY[k]
+            xx = x0 + _DX[k]
+            if yy < 0 or yy >= H or xx < 0 or xx >= W or _impassable(tiles[f, yy, xx]):
+                continue
+            if tiles[f, yy, xx] == T_DOOR and (doors[f, yy, xx] == D_LOCKED or doors[f, yy, xx] == D_BARRICADED):
+                continue
+            if k >= 4 and _squeezes_past_corner(tiles, f, y0, x0, yy, xx):
+                continue
+            nt = (f * H + yy) * W + xx
+            if occupancy[nt] >= params[Param.MAX_PER_TILE]:
+                continue
+            if mode == 0:
+                score = float((yy - ty) ** 2 + (xx - tx) ** 2)
+            elif mode == 1:
+                score = -float(lure[h, nt])
+            else:
+                score = float(lure[h, nt])
+            if score < best - 1e-6:
+                best = score
+                bf = f
+                by = yy
+                bx = xx
+        if mode != 0:
+            for e in range(stair_ptr[cur], stair_ptr[cur + 1]):
+                dest = stair_to[e]
+                if occupancy[dest] >= params[Param.MAX_PER_TILE]:
+                    continue
+                score = -float(lure[h, dest]) if mode == 1 else float(lure[h, dest])
+                if score < best - 1e-6:
+                    best = score
+                    bf = dest // (H * W)
+                    by = (dest // W) % H
+                    bx = dest % W
+        if bf < 0:
+            break
+        if bf != f:
+            step = params[Param.STAIRS_COST_M]
+        else:
+            step = tile_m * (_SQRT2 if (by != y0 and bx != x0) else 1.0)
+        if tiles[bf, by, bx] == T_DOOR and doors[bf, by, bx] == D_CLOSED:
+            doors[bf, by, bx] = D_OPEN
+            step += params[Param.OPEN_TIME_S] * speed
+            _log(ev_t, ev_i, n_ev, t, EV_OPEN, i, -1, bf, by, bx)
+        budget[i] -= step
+        _move(i, bf, by, bx, floor, row, col, occupancy, tile_head, agent_next, H, W)
 
 
 @nb.njit(cache=True, _nrt=False)

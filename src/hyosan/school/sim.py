@@ -55,6 +55,7 @@ _SCREAM_DB = 85.0
 _SCREAM_S = 15.0
 _BARRICADE_DB = 70.0  # desks and chairs dragged against a door
 _BARRICADE_S = 20.0
+_NOT_CARED_FOR = ("rival", "bully")  # ties nobody risks their life for (see `_care_weights`)
 _NOISE_DEFAULT_S = {"announcement": 120.0, "phone_call": 30.0}
 _RESCUE_DEFAULT_S = 600.0
 _EVENT_BUFFER = 200_000
@@ -303,6 +304,8 @@ class SchoolSim:
         self.__dict__.update(state)
         if "alive_list" not in state:  # a checkpoint from before these work arrays
             self._new_work_arrays()
+        if "sac_other" not in state:  # a checkpoint from before going back and luring
+            self._setup_sacrifices()
 
     def progress_info(self, duration: float | None = None) -> ProgressInfo:
         s = self.state
@@ -388,6 +391,22 @@ class SchoolSim:
         self.waited = np.zeros(n)
         self.door_watch = np.zeros((3, *self.building.shape))
         self.door_watch[0:2] = -1e9
+        self._setup_sacrifices()
+
+    def _setup_sacrifices(self) -> None:
+        """Who is fetching or luring (see `kernel._people_act`), and whom each would risk their life for."""
+        n = len(self.state)
+        self.sac_other = np.full(n, -1, dtype=np.int64)
+        self.sac_room = np.full(n, -1, dtype=np.int64)
+        self.sac_since = np.full(n, -1.0)
+        ties = getattr(self, "ties", None)
+        if ties is None or len(ties) == 0:
+            self.care_weight = np.zeros(0)
+            return
+        # Aligned with the `out` rows of `tie_csr` (ties sorted stably by person).
+        weight = np.where(ties["kind"].isin(_NOT_CARED_FOR), 0.0, ties["weight"].to_numpy(dtype=np.float64))
+        order = np.argsort(ties["person"].to_numpy(dtype=np.int64), kind="stable")
+        self.care_weight = weight[order].copy()
 
     def _names(self) -> np.ndarray:
         """Everyone's name, from the roster (named people, then generated names: see `hyosan.people.roster`)."""
@@ -558,6 +577,12 @@ class SchoolSim:
             Param.BULLY_MARGIN: sc.groups.bully_margin,
             Param.HOLD_CHANCE_PER_S: sc.groups.hold_chance,
             Param.HOLD_STRENGTH: sc.groups.hold_strength,
+            Param.GO_BACK_CHANCE_PER_S: sc.groups.go_back_chance,
+            Param.GO_BACK_TIES: sc.groups.go_back_ties,
+            Param.GO_BACK_S: sc.groups.go_back_time,
+            Param.LURE_CHANCE_PER_S: sc.groups.lure_chance,
+            Param.LURE_S: sc.groups.lure_time,
+            Param.SHOUT_EVERY_S: sc.groups.shout_every,
         }
         params = np.zeros(Param.N)
         for slot, value in values.items():
@@ -645,7 +670,8 @@ class SchoolSim:
         return (self.stress, self.hunger, self.hambie_status, self.screamed_at, self.mind_state, *self._tie_csr)
 
     def _social(self) -> tuple:
-        return (self.group, self.group_leader, self.is_bully, self.waited, self.door_watch)
+        return (self.group, self.group_leader, self.is_bully, self.waited, self.door_watch, self.sac_other,
+                self.sac_room, self.sac_since, self.care_weight)  # fmt: skip
 
     def _quiet(self) -> bool:
         """True when, until something turns or someone's fear boils over, nothing in the school can move.
@@ -681,7 +707,7 @@ class SchoolSim:
             self.goal_fields[g] = _finite(fld.distances)
 
     def _after_chunk(self, first: int) -> None:
-        """React to what the kernel logged: screams make noise; barricades and breaches change paths."""
+        """React to what the kernel logged: screams and shouts make noise; barricades and breaches change paths."""
         last = int(self._n_ev[0])
         if last == first:
             return
@@ -693,7 +719,19 @@ class SchoolSim:
             # Dragging desks against a door is loud: it draws zombies, though it alarms nobody.
             f, y, x = (int(v) for v in self.ev_i[k, 3:6])
             self._add_sound(self.building.flat(f, y, x), _BARRICADE_DB, float(self.ev_t[k]) + _BARRICADE_S, alarm=False)
-        changed = first + np.flatnonzero((kinds == EventKind.BARRICADE) | (kinds == EventKind.BREACH))
+        groups = self.scenario.groups
+        for k in first + np.flatnonzero((kinds == EventKind.LURE) | (kinds == EventKind.SHOUT)):
+            # A lurer shouts to be followed: loud enough to draw the zombies, and it alarms nobody.
+            f, y, x = (int(v) for v in self.ev_i[k, 3:6])
+            lasts = groups.shout_every if groups.shout_every > 0 else groups.lure_time
+            self._add_sound(self.building.flat(f, y, x), groups.shout_level, float(self.ev_t[k]) + lasts, alarm=False)
+        # Slipping out of a refuge may pull a barricade down (the event's place is that door).
+        changed = first + np.flatnonzero(
+            (kinds == EventKind.BARRICADE)
+            | (kinds == EventKind.BREACH)
+            | (kinds == EventKind.LURE)
+            | (kinds == EventKind.GO_BACK)
+        )
         if changed.size:
             tiles = np.ravel_multi_index(
                 (self.ev_i[changed, 3], self.ev_i[changed, 4], self.ev_i[changed, 5]), self.building.shape
