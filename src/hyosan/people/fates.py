@@ -371,7 +371,8 @@ def _markdown(t: FateTables, level: int) -> str:
         f"{h} Fates over {len(s)} seed{'s' if len(s) != 1 else ''} of {t.scenario}",
         "",
         f"Seed{'s' if len(s) != 1 else ''} {seeds}; {t.people:,} people; each run lasts up to {_when(t.duration_s)}. "
-        "Survived means healthy, escaped or rescued at the end of the run.",
+        "Survived means never bitten and healthy, escaped or rescued at the end of the run; "
+        "`escaped_bitten` and `rescued_bitten` got out after a bite and do not count.",
         "",
         f"{h}# Named characters",
         "",
