@@ -73,6 +73,40 @@ def test_quiet_spells_take_the_cheap_kernel_and_change_nothing(tmp_path):
         assert (runs[True][0] / name).read_bytes() == (runs[False][0] / name).read_bytes(), name
 
 
+def test_the_quiet_kernel_lets_the_stressed_draw_their_chances_and_changes_nothing(tmp_path, monkeypatch):
+    # Deep in a siege, hidden people's stress climbs past the scream and panic thresholds: each minds
+    # step they draw a chance to scream or bolt. The quiet kernel draws those chances itself and goes
+    # on while none comes up, winding the generator back when one does, so that `advance` draws the
+    # same numbers. Seed 3 has such a siege from about 21 h.
+    from hyosan.school import kernel
+    from hyosan.school.codes import Intent, Param, State
+
+    through_stress = []
+    quiet_kernel = kernel.advance_quiet
+
+    def watched(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social):
+        state, intent = agents[0], agents[1]
+        stress, screamed_at = minds[0], minds[3]
+        living = (state == State.HEALTHY) | (state == State.BITTEN)
+        may_scream = living & (stress > params[Param.SCREAM_ABOVE]) & (t_now - screamed_at >= 600.0)
+        may_bolt = living & (intent == Intent.HIDE) & (stress > params[Param.PANIC_ABOVE])
+        t, reason = quiet_kernel(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds,
+                                 social)  # fmt: skip
+        if (may_scream | may_bolt).any() and t - t_now >= 8 * params[Param.TICK_S]:
+            through_stress.append(t - t_now)
+        return t, reason
+
+    monkeypatch.setattr(kernel, "advance_quiet", watched)
+    runs = {}
+    for skip in (True, False):
+        sim = SchoolSim.from_scenario("hyosan-high", seed=3)
+        sim.skip_quiet = skip
+        runs[skip] = sim.run(until=26 * 3600).save(tmp_path / str(skip))
+    assert through_stress, "the quiet kernel never went past a stressed person's draws: the test shows nothing"
+    for name in RESULT_FILES:
+        assert (runs[True] / name).read_bytes() == (runs[False] / name).read_bytes(), name
+
+
 def test_a_run_in_chunks_equals_the_run_tick_by_tick(tmp_path):
     # Debug mode calls the kernel one tick at a time (and checks every law); the normal mode calls it
     # for up to two minutes at once and takes the cheap kernel when all is quiet: same results.

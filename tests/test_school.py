@@ -332,3 +332,26 @@ def test_the_default_school_falls_within_the_first_hour_or_so():
     # LORE: the outbreak spreads through the school within the first hour.
     fell = [run("hyosan-high", seed, until=100 * 60).summary["school_fell_s"] for seed in (1, 2)]
     assert all(t is not None and t <= 75 * 60 for t in fell), fell
+
+
+def test_a_noise_made_again_spreads_as_one_computed_afresh():
+    # Sound fields are kept by source and level and reused while the doors stand as they did: a reused
+    # field must equal a fresh one, and a door shut in between must not let an old field through.
+    from hyosan.building.model import DoorState, Tile
+    from hyosan.building.senses import sound_levels
+
+    sim = SchoolSim.from_scenario("tiny-school", seed=1)
+    b = sim.building
+    source = int(np.flatnonzero(b.walkable.ravel())[0])
+    sim._add_sound(source, 85.0, 10.0, alarm=True)
+    first = sim.lure[0].copy()
+    sim._add_sound(source, 85.0, 10.0, alarm=True)  # reused
+    assert np.array_equal(sim.lure[1], first)
+    assert np.array_equal(sim.lure[1], sound_levels(b, source, 85.0).ravel())
+    doors = np.flatnonzero((b.tiles.ravel() == Tile.DOOR) & (b.door_state.ravel() == DoorState.OPEN))
+    assert doors.size, "tiny-school has no open door to shut: the test shows nothing"
+    b.door_state.ravel()[doors] = DoorState.BARRICADED
+    sim._add_sound(source, 85.0, 10.0, alarm=True)  # the doors changed: computed afresh
+    fresh = sound_levels(b, source, 85.0).ravel()
+    assert np.array_equal(sim.lure[2], fresh)
+    assert not np.array_equal(fresh, first), "shutting every door changed nothing: the test shows nothing"

@@ -329,9 +329,11 @@ def advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n
 
     The caller (`SchoolSim._quiet`) checks that sensing, moving and contact would change nothing; what
     still runs is what a quiet night does — the bitten's clocks, stress and hunger, the records —
-    exactly as `advance` would, tick by tick. It stops, before the tick, as soon as something would
-    happen (someone turns, grieves, or would scream, panic or leave their group); `advance` takes over
-    from there. Returns (time reached, STOP_TIME or STOP_NOT_QUIET).
+    exactly as `advance` would, tick by tick. The stressed draw their chances to scream, bolt or leave
+    their group here too, from the same generator in the same order as `_minds_act`; it stops, before
+    the tick, as soon as something would happen (someone turns or grieves, or a chance comes up: the
+    generator is then wound back so that `advance` draws the same numbers and takes over from there).
+    Returns (time reached, STOP_TIME or STOP_NOT_QUIET).
     """
     return _advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social)
 
@@ -341,6 +343,7 @@ def _advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, 
     tiles, light = world[0], world[4]
     state, intent, floor, row, col = agents[0], agents[1], agents[2], agents[3], agents[4]
     turn_at, seen_at = agents[13], agents[15]
+    rng = rngs[3]
     occupancy, tile_head, agent_next = scratch[2], scratch[3], scratch[4]
     stress, screamed_at, last_state = minds[0], minds[3], minds[4]
     out_ptr, out_to, out_weight = minds[8], minds[9], minds[10]
@@ -370,6 +373,7 @@ def _advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, 
     n_moving = -1
     sieged = False
     after = np.empty(n)
+    rng_before = np.empty(4, dtype=np.uint64)
     while t < t_stop - 1e-9:
         if n_ev[0] > ev_t.shape[0] - 4 * n - 16 or rec[7][0] > rec[5].shape[0] - n:
             return t, STOP_NOT_QUIET  # `advance` knows how to stop for full buffers
@@ -399,11 +403,15 @@ def _advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, 
                         moving[keep] = i
                         keep += 1
                 n_moving = keep
+            rng_before[:] = rng
             for k in range(n_moving):
                 i = moving[k]
                 a = _stress_after(i, t_next, dt_m, params, light, state, intent, floor, row, col, seen_at, stress,
                                   out_ptr, out_to, out_weight)  # fmt: skip
-                if not _calm_enough(i, a, t_next, params, intent, group, is_bully, screamed_at):
+                if not _calm_enough(i, a, t_next, params, intent, group, is_bully, screamed_at) and _a_chance_comes_up(
+                    i, a, t_next, dt_m, params, intent, group, is_bully, screamed_at, rng
+                ):
+                    rng[:] = rng_before
                     return t, STOP_NOT_QUIET
                 after[i] = a
         t = t_next
@@ -434,6 +442,22 @@ def _calm_enough(i, after, t, params, intent, group, is_bully, screamed_at) -> b
 
 
 @nb.njit(cache=True, _nrt=False)
+def _a_chance_comes_up(i, after, t, dt_m, params, intent, group, is_bully, screamed_at, rng) -> bool:
+    """Person i's draws of `_minds_act` at this stress, in its order: scream, bolt, leave the group."""
+    if after > params[Param.SCREAM_ABOVE] and t - screamed_at[i] >= _SCREAM_GAP_S:
+        if _uniform(rng) < params[Param.SCREAM_CHANCE_PER_S] * dt_m:
+            return True
+    if intent[i] == HIDE and after > params[Param.PANIC_ABOVE]:
+        if _uniform(rng) < params[Param.PANIC_CHANCE_PER_S] * dt_m:
+            return True
+    if group[i] >= 0:
+        above = params[Param.SPLIT_ABOVE] - (params[Param.BULLY_MARGIN] if is_bully[i] else 0.0)
+        if after > above and _uniform(rng) < params[Param.SPLIT_CHANCE_PER_S] * dt_m:
+            return True
+    return False
+
+
+@nb.njit(cache=True, _nrt=False)
 def _record(t, params, state, floor, row, col, rec):
     (next_record, counts, n_counts, next_frame, last, tr_t, tr_i, n_tr, _) = rec
     while t >= next_record[0] - 1e-9 and n_counts[0] < counts.shape[0]:
@@ -445,14 +469,15 @@ def _record(t, params, state, floor, row, col, rec):
         next_frame[0] += params[Param.TRAJECTORY_EVERY_S]
 
 
-def quiet_now(t, params, world, agents, lures, scratch, minds, social) -> bool:
+def quiet_now(t, params, world, agents, lures, scratch, minds, social, door_tiles) -> bool:
     """`SchoolSim._quiet` in one compiled call: true when nothing in the school can move until someone turns
-    or someone's fear boils over, so that `advance_quiet` may run the next chunk."""
-    return _quiet_now(t, params, world, agents, lures, scratch, minds, social)
+    or someone's fear boils over, so that `advance_quiet` may run the next chunk. `door_tiles`: the flat
+    indices of the building's door tiles, the only tiles a zombie pushes."""
+    return _quiet_now(t, params, world, agents, lures, scratch, minds, social, door_tiles)
 
 
 @nb.njit(cache=True, _nrt=False)
-def _quiet_now(t, params, world, agents, lures, scratch, minds, social):
+def _quiet_now(t, params, world, agents, lures, scratch, minds, social, door_tiles):
     tiles = world[0]
     state, intent, floor, row, col = agents[0], agents[1], agents[2], agents[3], agents[4]
     seen_at, hidden_since, hunt = agents[15], agents[18], agents[20]
@@ -495,13 +520,10 @@ def _quiet_now(t, params, world, agents, lures, scratch, minds, social):
                     return False
     if not any_living:
         return False
-    pushed = door_watch[0]
     since = t - 2 * params[Param.TICK_S]
-    for f in range(pushed.shape[0]):
-        for y in range(H):
-            for x in range(W):
-                if pushed[f, y, x] >= since:
-                    return False  # a door was pushed just now: someone may step up to hold it, or slip out to lure
+    for d in door_tiles:
+        if door_watch[0, d // (H * W), (d // W) % H, d % W] >= since:
+            return False  # a door was pushed just now: someone may step up to hold it, or slip out to lure
     # Going back for someone needs a zombie on the prowl near them, and a rescuer or a lurer is neither
     # calm nor hidden: the checks above already leave those moments to `advance`.
     return _quiet_sight_and_sound(t, params, world, agents, lures, scratch)

@@ -6,6 +6,7 @@ import hashlib
 import math
 import pickle
 import time as wallclock
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,7 @@ _SCREAM_DB = 85.0
 _SCREAM_S = 15.0
 _BARRICADE_DB = 70.0  # desks and chairs dragged against a door
 _BARRICADE_S = 20.0
+_SOUND_FIELDS_KEPT = 32  # a noise made again where it was made, doors unchanged, spreads the same way
 _NOT_CARED_FOR = ("rival", "bully")  # ties nobody risks their life for (see `_care_weights`)
 _NOISE_DEFAULT_S = {"announcement": 120.0, "phone_call": 30.0}
 _RESCUE_DEFAULT_S = 600.0
@@ -284,6 +286,7 @@ class SchoolSim:
         # The kernel's log buffers are large and mostly unused: keep their sizes and the rows in use.
         # (Draining them instead would move the pauses a full buffer forces, and so the run itself.)
         state = self.__dict__.copy()
+        state.pop("_sound_fields", None)  # a cache: rebuilt as the run goes on
         used = {
             "tr_t": int(self._n_tr[0]),
             "tr_i": int(self._n_tr[0]),
@@ -302,6 +305,11 @@ class SchoolSim:
             array[: len(rows)] = rows
             state[name] = array
         self.__dict__.update(state)
+        self._sound_fields = OrderedDict()
+        if "_door_tiles" not in state:  # a checkpoint from before the list of door tiles
+            self._door_tiles = np.flatnonzero(self.building.tiles.ravel() == Tile.DOOR).astype(np.int64)
+        # Sound fields already computed, by (source tile, level): with the door states they were computed for.
+        self._sound_fields: OrderedDict[tuple[int, float], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         if "alive_list" not in state:  # a checkpoint from before these work arrays
             self._new_work_arrays()
         if "sac_other" not in state:  # a checkpoint from before going back and luring
@@ -391,6 +399,9 @@ class SchoolSim:
         self.waited = np.zeros(n)
         self.door_watch = np.zeros((3, *self.building.shape))
         self.door_watch[0:2] = -1e9
+        self._door_tiles = np.flatnonzero(self.building.tiles.ravel() == Tile.DOOR).astype(np.int64)
+        # Sound fields already computed, by (source tile, level): with the door states they were computed for.
+        self._sound_fields: OrderedDict[tuple[int, float], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._setup_sacrifices()
 
     def _setup_sacrifices(self) -> None:
@@ -681,7 +692,7 @@ class SchoolSim:
         sensing, deciding, moving and contact in `kernel.advance` would change nothing.
         """
         args = (self._world(), self._agents(), self._lures(), self._scratch(), self._minds(), self._social())
-        return bool(kernel.quiet_now(self.t, self.params, *args))
+        return bool(kernel.quiet_now(self.t, self.params, *args, self._door_tiles))
 
     def _clear_barricades(self, people: np.ndarray) -> None:
         """People called out (a rescue) pull down the barricades of the rooms they hid in, to get out."""
@@ -741,7 +752,16 @@ class SchoolSim:
     def _add_sound(self, flat: int, level_db: float, until: float, alarm: bool) -> None:
         slot = self._next_sound
         self._next_sound = (slot + 1) % _N_SOUNDS
-        sound_levels(self.building, flat, level_db, out=self.lure[slot])  # written in place: no copy
+        doors = self.building.door_state
+        kept = self._sound_fields.get((flat, level_db))
+        if kept is not None and np.array_equal(kept[0], doors):
+            self.lure[slot] = kept[1]
+            self._sound_fields.move_to_end((flat, level_db))
+        else:
+            sound_levels(self.building, flat, level_db, out=self.lure[slot])  # written in place: no copy
+            self._sound_fields[(flat, level_db)] = (doors.copy(), self.lure[slot].copy())
+            if len(self._sound_fields) > _SOUND_FIELDS_KEPT:
+                self._sound_fields.popitem(last=False)
         self.lure_until[slot] = until
         self.lure_src[slot] = flat
         self.lure_alarm[slot] = alarm
