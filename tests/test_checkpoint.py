@@ -107,6 +107,40 @@ def test_the_quiet_kernel_lets_the_stressed_draw_their_chances_and_changes_nothi
         assert (runs[True] / name).read_bytes() == (runs[False] / name).read_bytes(), name
 
 
+def test_a_hungry_hambie_behind_a_wall_does_not_keep_the_school_awake(tmp_path, monkeypatch):
+    # Seed 9: from the second hour a hambie sits two steps from a hidden person, a wall between them.
+    # It only grows hungry (faster, smelling blood), which the quiet kernel follows; it would bite or be
+    # found out only with the person right next to it.
+    from hyosan.school import kernel
+    from hyosan.school.codes import State
+
+    beside_the_living = []
+    quiet_kernel = kernel.advance_quiet
+
+    def watched(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social):
+        state, floor, row, col = agents[0], agents[2], agents[3], agents[4]
+        healthy = state == State.HEALTHY
+        near = [
+            bool((healthy & (floor == floor[h]) & (abs(row - row[h]) <= 2) & (abs(col - col[h]) <= 2)).any())
+            for h in (state == State.HAMBIE).nonzero()[0]
+        ]
+        t, reason = quiet_kernel(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds,
+                                 social)  # fmt: skip
+        if any(near) and t - t_now >= 60.0:
+            beside_the_living.append(t - t_now)
+        return t, reason
+
+    monkeypatch.setattr(kernel, "advance_quiet", watched)
+    runs = {}
+    for skip in (True, False):
+        sim = SchoolSim.from_scenario("hyosan-high", seed=9)
+        sim.skip_quiet = skip
+        runs[skip] = sim.run(until=6 * 3600).save(tmp_path / str(skip))
+    assert beside_the_living, "no quiet spell with a hambie near the living: the test shows nothing"
+    for name in RESULT_FILES:
+        assert (runs[True] / name).read_bytes() == (runs[False] / name).read_bytes(), name
+
+
 def test_a_run_in_chunks_equals_the_run_tick_by_tick(tmp_path):
     # Debug mode calls the kernel one tick at a time (and checks every law); the normal mode calls it
     # for up to two minutes at once and takes the cheap kernel when all is quiet: same results.

@@ -359,6 +359,7 @@ def _advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, 
     next_turn = np.inf
     n_hambies = 0
     hambies = np.empty(n, dtype=np.int64)
+    hunger_rate = np.empty(n)
     for i in range(n):
         if state[i] != last_state[i]:
             return t, STOP_NOT_QUIET  # someone to grieve
@@ -366,6 +367,21 @@ def _advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, 
             next_turn = turn_at[i]
         if state[i] == HAMBIE:
             hambies[n_hambies] = i
+            # As `_hambie_act` reckons it: faster with a healthy person within two steps (only a restrained
+            # hambie may have one in a quiet school, `_quiet_now`), and nobody moves until the spell ends.
+            near = False
+            for dy in range(-2, 3):
+                for dx in range(-2, 3):
+                    yy = row[i] + dy
+                    xx = col[i] + dx
+                    if yy < 0 or yy >= H or xx < 0 or xx >= W:
+                        continue
+                    p = tile_head[(floor[i] * H + yy) * W + xx]
+                    while p >= 0:
+                        if state[p] == HEALTHY:
+                            near = True
+                        p = agent_next[p]
+            hunger_rate[n_hambies] = params[Param.HUNGER_PER_S] + (params[Param.BLOOD_HUNGER_PER_S] if near else 0.0)
             n_hambies += 1
     # People whose stress moves (or sits above the scream threshold) are followed step by step; the
     # others' stress provably stays put while nothing moves, until the siege begins to tell.
@@ -422,7 +438,7 @@ def _advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, 
             for k in range(n_hambies):
                 h = hambies[k]
                 hunger_h = minds[1]
-                hunger_h[h] = min(1.0, hunger_h[h] + dt_m * (params[Param.HUNGER_PER_S] + 0.0))
+                hunger_h[h] = min(1.0, hunger_h[h] + dt_m * hunger_rate[k])
         _record(t, params, state, floor, row, col, rec)
     return t, STOP_TIME
 
@@ -508,14 +524,16 @@ def _quiet_now(t, params, world, agents, lures, scratch, minds, social, door_til
             return False  # a barricade still to build
         if exits_open and tiles[floor[i], row[i], col[i]] == T_EXIT:
             return False
-        if s == HAMBIE:
-            # A hambie with the living within two steps grows hungry faster and may be found out or bite.
+        if s == HAMBIE and minds[2][i] != RESTRAINED:
+            # A hambie with a healthy person right next to it, nothing in between, may bite or be found out
+            # (`_hambie_act`); one within two steps only grows hungry faster, which `advance_quiet` follows.
             for j in range(n):
                 if (
                     state[j] == HEALTHY
                     and floor[j] == floor[i]
-                    and abs(row[j] - row[i]) <= 2
-                    and abs(col[j] - col[i]) <= 2
+                    and abs(row[j] - row[i]) <= 1
+                    and abs(col[j] - col[i]) <= 1
+                    and not _blocked_between(tiles, world[1], floor[i], row[i], col[i], row[j], col[j])
                 ):
                     return False
     if not any_living:
