@@ -190,3 +190,60 @@ def test_a_close_death_raises_stress_and_noise(tmp_path):
             total += int(((res.events.kind == "scream") & (res.events.person == 1)).sum())
         screams[tie] = total
     assert screams[0.0] == 0 and screams[1.0] >= 3, screams
+
+
+# --- freezing ---------------------------------------------------------------------------------------------
+
+
+HALL = "\n".join(
+    ["#" * 62]
+    + ["#" + ("a" if r == 0 else ".") + "." * 59 + (">" if r == 1 else "#") for r in range(5)]
+    + ["#" * 62]
+)
+
+
+def _terror_room(tmp_path: Path, freeze_chance: float) -> Path:
+    # Ten students sealed in a long hall with one zombie; terror comes within seconds of seeing it.
+    return scenario(
+        tmp_path / str(freeze_chance),
+        HALL,
+        10,
+        f"[stress]\ndanger_fill = '5 s'\nfreeze_chance = {freeze_chance}\nfreeze_time = '30 s'\n",
+    )
+
+
+def _with_zombie(path: Path, seed: int) -> SchoolSim:
+    sim = sim_with(path, seed)
+    sim.state[0] = State.ZOMBIE
+    sim.mind_state[0] = State.ZOMBIE
+    sim.intent[0] = Intent.WANDER
+    put(sim, 0, 2, 6)
+    return sim
+
+
+def test_the_frozen_stand_still_and_are_caught_sooner(tmp_path):
+    # Fight, flight or freeze: a person in terror who freezes neither runs nor strikes back, so more are
+    # bitten early, while the others still outrun the zombie down the hall; with freezing off (the
+    # default) nobody freezes.
+    bitten = {}
+    for chance in (0.0, 0.5):
+        path = _terror_room(tmp_path, chance)
+        total, freezes = 0, 0
+        for seed in range(6):
+            sim = _with_zombie(path, seed)
+            frozen_before = np.zeros(len(sim.state), dtype=bool)
+            where_before = (sim.row.copy(), sim.col.copy())
+            for second in range(1, 31):
+                sim.run(until=second)
+                # Someone frozen for the whole last second has not moved in it.
+                frozen_now = sim.intent == Intent.FREEZE
+                still = frozen_before & frozen_now & (sim.state == State.HEALTHY)
+                assert (sim.row[still] == where_before[0][still]).all()
+                assert (sim.col[still] == where_before[1][still]).all()
+                frozen_before, where_before = frozen_now, (sim.row.copy(), sim.col.copy())
+            res = sim.run(until=30)
+            freezes += int((res.events.kind == "freeze").sum())
+            total += int((sim.state[1:] != State.HEALTHY).sum())
+        bitten[chance] = total
+        assert (freezes == 0) if chance == 0.0 else (freezes >= 6), (chance, freezes)
+    assert bitten[0.5] >= 2 * bitten[0.0] + 10, bitten

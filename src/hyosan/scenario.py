@@ -303,6 +303,19 @@ class Stress(_Section):
     )
     panic_above: Probability = Field(0.95, description="Stress above which a hidden person may bolt from the room.")
     panic_chance: Probability = Field(0.01, description="Chance per second that a person above `panic_above` bolts.")
+    freeze_above: Probability = Field(
+        0.95, description="Stress above which a person fleeing a zombie in sight may freeze (fight, flight or freeze)."
+    )
+    freeze_chance: Probability = Field(
+        0.0,
+        description="Chance per second that a person above `freeze_above`, fleeing with a zombie in sight, freezes: "
+        "stands still, neither hiding nor fighting back (0 = nobody freezes, the default).",
+    )
+    freeze_time: Duration = Field(
+        60.0,
+        gt=0,
+        description="Mean length of a freeze (s); it also ends once no zombie has been in sight for 30 s.",
+    )
 
 
 class Hambies(_Section):

@@ -54,6 +54,7 @@ _KNOWN_KINDS = _WORLD_KINDS | {
     "rescue",
     "scream",
     "panic",
+    "freeze",
     "grief",
     "hambie_found",
     "hambie_discovered",
@@ -87,7 +88,13 @@ _INCOMING = {
     "parent": "child of {other}",
     "teacher": "taught by {other}",
 }
-_AGAIN = {"scream": "screamed", "panic": "panicked", "abandon": "left a group", "hold_door": "held a door"}
+_AGAIN = {
+    "scream": "screamed",
+    "panic": "panicked",
+    "freeze": "froze",
+    "abandon": "left a group",
+    "hold_door": "held a door",
+}
 _SIEGE_ROOMS = 8  # rooms told one by one; the others are counted
 _PER_PERSON = 3  # named people's screams, holds... told one by one before they are counted
 
@@ -587,13 +594,17 @@ class _Teller:
             lines.append(_Line(text, list(barricades.index) + list(breaches.index) or [int(self.ev.index[-1])]))
         if lines:
             blocks.append(_paragraph(lines))
-        fear = self._named_moments(("scream", "panic", "abandon", "group_split", "hold_door"), skip_rooms=told)
-        scared = self.rows("scream", "panic")
+        fear = self._named_moments(
+            ("scream", "panic", "freeze", "abandon", "group_split", "hold_door"), skip_rooms=told
+        )
+        scared = self.rows("scream", "panic", "freeze")
         others = scared[~scared.index.isin(self.named_rows(scared).index)]
         if len(others):
             screams, panics = int((others["kind"] == "scream").sum()), int((others["kind"] == "panic").sum())
+            freezes = int((others["kind"] == "freeze").sum())
             lead = "Among the others, fear" if fear else "Fear"
-            text = f"{lead} showed in {_plural(screams, 'scream')} and {_plural(panics, 'panic')} that drove people out of hiding."
+            text = f"{lead} showed in {_plural(screams, 'scream')} and {_plural(panics, 'panic')} that drove people out of hiding"
+            text += f"; {_plural(freezes, 'time')} someone froze in terror." if freezes else "."
             fear.append(_Line(text, list(others.index), time=float(others["time_s"].iloc[-1])))
         if fear:
             blocks.append(_paragraph(fear))
@@ -938,6 +949,8 @@ class _Teller:
             )
         if kind == "panic":
             return f"{name(p, True)} panicked and bolted at {at}."
+        if kind == "freeze":
+            return f"{name(p, True)} froze in terror at {at}, a zombie in sight."
         if kind == "grief":
             return f"At {t}, {name(p)} learned what had happened to {name(o)}."
         if kind in ("hambie_found", "hambie_discovered"):

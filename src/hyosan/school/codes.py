@@ -33,6 +33,7 @@ class Intent(IntEnum):
     HOLD = 8  # holds the attacked door of the room they hide in, from the inside
     FETCH = 9  # went back out for someone close in danger, or is being brought back by them
     LURE = 10  # slipped out of a besieged refuge and runs off shouting, to draw the zombies away
+    FREEZE = 11  # frozen in terror: neither runs, hides nor fights back, until no zombie has been in sight a while
 
 
 class EventKind(IntEnum):
@@ -62,6 +63,7 @@ class EventKind(IntEnum):
     SAVED = 22  # ...and is back inside with them (person: the rescuer, other: the one fetched)
     LURE = 23  # a hidden person slips out of their besieged refuge to draw the zombies away (place: the door)
     SHOUT = 24  # a luring person shouts: a loud sound that draws zombies and alarms nobody
+    FREEZE = 25  # a person in terror, fleeing, freezes where they stand
     PATIENT_ZERO = 100
     SEAL = 101
     POWER_CUT = 102
@@ -137,7 +139,10 @@ class Param(IntEnum):
     LURE_CHANCE_PER_S = 56
     LURE_S = 57  # how long a lurer keeps luring
     SHOUT_EVERY_S = 58
-    N = 59
+    FREEZE_ABOVE = 59
+    FREEZE_CHANCE_PER_S = 60
+    THAW_PER_S = 61  # 1 / the mean length of a freeze
+    N = 62
 
 
 class HambieStatus(IntEnum):

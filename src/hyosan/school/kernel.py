@@ -46,7 +46,7 @@ __all__ = [
 
 # Plain ints for Numba (IntEnum members would be globals it has to box).
 HEALTHY, BITTEN, ZOMBIE, HAMBIE, DEAD, ESCAPED, RESCUED = (int(s) for s in State)
-CALM, FLEE, HIDE, GOTO, CHASE, HUNT, WANDER, IDLE, HOLD, FETCH, LURE = (int(i) for i in Intent)
+CALM, FLEE, HIDE, GOTO, CHASE, HUNT, WANDER, IDLE, HOLD, FETCH, LURE, FREEZE = (int(i) for i in Intent)
 EV_BITE, EV_TURN, EV_HAMBIE, EV_KILL = (
     int(k) for k in (EventKind.BITE, EventKind.TURN, EventKind.HAMBIE, EventKind.KILL)
 )
@@ -65,6 +65,7 @@ EV_HOLD, EV_ABANDON, EV_WAIT = int(EventKind.HOLD_DOOR), int(EventKind.ABANDON),
 EV_GO_BACK, EV_SAVED, EV_LURE, EV_SHOUT = (
     int(k) for k in (EventKind.GO_BACK, EventKind.SAVED, EventKind.LURE, EventKind.SHOUT)
 )
+EV_FREEZE = int(EventKind.FREEZE)
 _DANGER_TILES = 8  # a prowling zombie this close to someone puts them in danger (for going back)
 _PEEK_TILES = 3  # nobody slips out of a refuge with a zombie this close to the door
 _HEAR_ZOMBIE_TILES = 5  # a prowling zombie this close is heard through walls (CELL = 8 covers it)
@@ -276,6 +277,8 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
                             # The person strikes first (harder if strong, more often if brave): a decisive
                             # blow stops the zombie for good; anything less does not slow it.
                             blow = params[Param.STOP_CHANCE_PER_BLOW] * strength[p] * (0.5 + courage[p])
+                            if intent[p] == FREEZE:
+                                blow = 0.0  # frozen: no blow comes (the draw is kept, so others' luck stays put)
                             if _uniform(rng_contact) < blow * dt:
                                 state[z] = DEAD
                                 _log(ev_t, ev_i, n_ev, t, EV_KILL, p, z, floor[z], row[z], col[z])
@@ -517,7 +520,7 @@ def _quiet_now(t, params, world, agents, lures, scratch, minds, social, door_til
             continue
         any_living = True
         if intent[i] != CALM and intent[i] != HIDE:
-            return False
+            return False  # (the frozen too: each tick they may come out of it)
         if t - seen_at[i] < params[Param.FLEE_MEMORY_S]:
             return False  # alert: they look around every tick and may run
         if intent[i] == HIDE and hidden_since[i] >= 0:
@@ -875,6 +878,7 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
         # zombie is in their room (they cannot see through the door they shut).
         alert = t - seen_at[i] < params[Param.FLEE_MEMORY_S]
         hidden_safe = (intent[i] == HIDE or intent[i] == HOLD) and here_room >= 0 and room_zombies[here_room] == 0
+        sees = False
         if state[i] != HAMBIE and not hidden_safe and (alert or (i + tick) % 4 == 0):
             z = _nearest_visible(i, params[Param.PERSON_SIGHT_LIT], params[Param.PERSON_SIGHT_DARK], tile_m, tiles, doors,
                                  light, floor, row, col, cell_zombies, cell_next)  # fmt: skip
@@ -883,6 +887,7 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
                 seen_y[i] = row[z]
                 seen_x[i] = col[z]
                 alert = True
+                sees = True
             elif not alert:
                 # Zombies on the prowl a few steps away are heard through walls and doors (growls,
                 # shuffling, banging): the calm fall silent and hide, as LORE's survivors learn to.
@@ -907,9 +912,26 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
 
         if intent[i] == GOTO or intent[i] == FETCH or intent[i] == LURE:
             pass  # walking somewhere on purpose (patient zero, the rescue, a sacrifice); fear does not turn them
+        elif intent[i] == FREEZE:
+            # The spell breaks once no zombie has been in sight for a while, or by chance (it lasts
+            # `freeze_time` on average): then they run.
+            if not alert:
+                intent[i] = CALM
+            elif _uniform(rng) < params[Param.THAW_PER_S] * dt:
+                intent[i] = FLEE
         elif alert:
             if not hidden_safe:
                 intent[i] = FLEE  # hidden people stay hidden while no zombie is in their room
+                # Fight, flight or freeze: in terror, with a zombie in sight, some freeze where they stand.
+                if (
+                    sees
+                    and state[i] != HAMBIE
+                    and stress[i] > params[Param.FREEZE_ABOVE]
+                    and params[Param.FREEZE_CHANCE_PER_S] > 0.0
+                    and _uniform(rng) < params[Param.FREEZE_CHANCE_PER_S] * dt
+                ):
+                    intent[i] = FREEZE
+                    _log(ev_t, ev_i, n_ev, t, EV_FREEZE, i, -1, f, row[i], col[i])
         elif intent[i] == FLEE:
             intent[i] = CALM
 
@@ -1009,7 +1031,7 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
                 _step_toward(i, dy, dx, here_room, tiles, room_of, params[Param.MAX_PER_TILE], floor, row, col,
                              occupancy, tile_head, agent_next, H, W)  # fmt: skip
             continue
-        if intent[i] == CALM:
+        if intent[i] == CALM or intent[i] == FREEZE:
             continue
 
         # Move: FLEE sprints while stamina lasts, away from the danger and toward safety; GOTO walks.

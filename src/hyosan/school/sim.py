@@ -306,6 +306,8 @@ class SchoolSim:
             state[name] = array
         self.__dict__.update(state)
         self._sound_fields = OrderedDict()
+        if len(self.params) < Param.N:  # a checkpoint from before freezing: nobody freezes
+            self.params = np.concatenate([self.params, np.zeros(Param.N - len(self.params))])
         if "_door_tiles" not in state:  # a checkpoint from before the list of door tiles
             self._door_tiles = np.flatnonzero(self.building.tiles.ravel() == Tile.DOOR).astype(np.int64)
         # Sound fields already computed, by (source tile, level): with the door states they were computed for.
@@ -575,6 +577,9 @@ class SchoolSim:
             Param.SCREAM_CHANCE_PER_S: sc.stress.scream_chance,
             Param.PANIC_ABOVE: sc.stress.panic_above,
             Param.PANIC_CHANCE_PER_S: sc.stress.panic_chance,
+            Param.FREEZE_ABOVE: sc.stress.freeze_above,
+            Param.FREEZE_CHANCE_PER_S: sc.stress.freeze_chance,
+            Param.THAW_PER_S: 1.0 / sc.stress.freeze_time,
             Param.HUNGER_PER_S: 1.0 / sc.hambies.hunger_fill,
             Param.BLOOD_HUNGER_PER_S: 1.0 / sc.hambies.blood_fill,
             Param.HAMBIE_BITE_CHANCE_PER_S: sc.hambies.bite_chance,

@@ -45,7 +45,7 @@ BUSY_WINDOW_S = 60
 BUSY_MOVERS = 0.1  # a minute in which this share of everyone moves (or at least 10 people) is busy
 # Events too frequent or too small to hold the slider at normal pace on their own (a scream, a door).
 MINOR_EVENTS = frozenset(
-    {"scream", "panic", "grief", "door_open", "door_close", "hold_door", "wait", "abandon", "unbarricade"}
+    {"scream", "panic", "freeze", "grief", "door_open", "door_close", "hold_door", "wait", "abandon", "unbarricade"}
 )
 BUSY_MARGIN_WINDOWS = 2  # minutes kept at normal pace around any busy minute
 QUIET_MIN_S = 10 * 60  # shorter quiet stretches play at normal pace

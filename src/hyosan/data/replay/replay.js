@@ -694,6 +694,7 @@
       case "rescue": return at("was rescued");
       case "scream": return at("screamed");
       case "panic": return at("panicked and bolted");
+      case "freeze": return at("froze in terror");
       case "grief": return actor ? "grieves for " + other : other + " grieves for them";
       case "hambie_found": return actor ? "found out as a hambie by " + other : at("found out that " + other + " is a hambie");
       case "hambie_vote": {
