@@ -73,72 +73,68 @@ def test_quiet_spells_take_the_cheap_kernel_and_change_nothing(tmp_path):
         assert (runs[True][0] / name).read_bytes() == (runs[False][0] / name).read_bytes(), name
 
 
-def test_the_quiet_kernel_lets_the_stressed_draw_their_chances_and_changes_nothing(tmp_path, monkeypatch):
-    # Deep in a siege, hidden people's stress climbs past the scream and panic thresholds: each minds
-    # step they draw a chance to scream or bolt. The quiet kernel draws those chances itself and goes
-    # on while none comes up, winding the generator back when one does, so that `advance` draws the
-    # same numbers. Seed 3 has such a siege from about 21 h.
+def _quiet_spells_while(tmp_path, monkeypatch, seed: int, until_s: float, moment, at_least_s: float):
+    """Run `seed` to `until_s` with and without the quiet kernel; assert identical results, and return the
+    lengths of the quiet spells that began at a `moment(t, params, agents, minds)` and lasted `at_least_s`."""
     from hyosan.school import kernel
-    from hyosan.school.codes import Intent, Param, State
 
-    through_stress = []
+    spells = []
     quiet_kernel = kernel.advance_quiet
 
     def watched(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social):
-        state, intent = agents[0], agents[1]
-        stress, screamed_at = minds[0], minds[3]
-        living = (state == State.HEALTHY) | (state == State.BITTEN)
-        may_scream = living & (stress > params[Param.SCREAM_ABOVE]) & (t_now - screamed_at >= 600.0)
-        may_bolt = living & (intent == Intent.HIDE) & (stress > params[Param.PANIC_ABOVE])
+        began_there = moment(t_now, params, agents, minds)
         t, reason = quiet_kernel(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds,
                                  social)  # fmt: skip
-        if (may_scream | may_bolt).any() and t - t_now >= 8 * params[Param.TICK_S]:
-            through_stress.append(t - t_now)
+        if began_there and t - t_now >= at_least_s:
+            spells.append(t - t_now)
         return t, reason
 
     monkeypatch.setattr(kernel, "advance_quiet", watched)
     runs = {}
     for skip in (True, False):
-        sim = SchoolSim.from_scenario("hyosan-high", seed=3)
+        sim = SchoolSim.from_scenario("hyosan-high", seed=seed)
         sim.skip_quiet = skip
-        runs[skip] = sim.run(until=26 * 3600).save(tmp_path / str(skip))
-    assert through_stress, "the quiet kernel never went past a stressed person's draws: the test shows nothing"
+        runs[skip] = sim.run(until=until_s).save(tmp_path / str(skip))
     for name in RESULT_FILES:
         assert (runs[True] / name).read_bytes() == (runs[False] / name).read_bytes(), name
+    return spells
+
+
+def test_the_quiet_kernel_lets_the_stressed_draw_their_chances_and_changes_nothing(tmp_path, monkeypatch):
+    # Deep in a siege, hidden people's stress climbs past the scream and panic thresholds: each minds
+    # step they draw a chance to scream or bolt. The quiet kernel draws those chances itself and goes
+    # on while none comes up, winding the generator back when one does, so that `advance` draws the
+    # same numbers. Seed 3 has such a siege from about 21 h.
+    from hyosan.school.codes import Intent, Param, State
+
+    def someone_may_scream_or_bolt(t, params, agents, minds):
+        state, intent = agents[0], agents[1]
+        stress, screamed_at = minds[0], minds[3]
+        living = (state == State.HEALTHY) | (state == State.BITTEN)
+        may_scream = living & (stress > params[Param.SCREAM_ABOVE]) & (t - screamed_at >= 600.0)
+        may_bolt = living & (intent == Intent.HIDE) & (stress > params[Param.PANIC_ABOVE])
+        return bool((may_scream | may_bolt).any())
+
+    through_stress = _quiet_spells_while(tmp_path, monkeypatch, 3, 26 * 3600, someone_may_scream_or_bolt, 8.0)
+    assert through_stress, "the quiet kernel never went past a stressed person's draws: the test shows nothing"
 
 
 def test_a_hungry_hambie_behind_a_wall_does_not_keep_the_school_awake(tmp_path, monkeypatch):
     # Seed 9: from the second hour a hambie sits two steps from a hidden person, a wall between them.
     # It only grows hungry (faster, smelling blood), which the quiet kernel follows; it would bite or be
     # found out only with the person right next to it.
-    from hyosan.school import kernel
     from hyosan.school.codes import State
 
-    beside_the_living = []
-    quiet_kernel = kernel.advance_quiet
-
-    def watched(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social):
+    def a_hambie_near_the_living(t, params, agents, minds):
         state, floor, row, col = agents[0], agents[2], agents[3], agents[4]
         healthy = state == State.HEALTHY
-        near = [
+        return any(
             bool((healthy & (floor == floor[h]) & (abs(row - row[h]) <= 2) & (abs(col - col[h]) <= 2)).any())
             for h in (state == State.HAMBIE).nonzero()[0]
-        ]
-        t, reason = quiet_kernel(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds,
-                                 social)  # fmt: skip
-        if any(near) and t - t_now >= 60.0:
-            beside_the_living.append(t - t_now)
-        return t, reason
+        )
 
-    monkeypatch.setattr(kernel, "advance_quiet", watched)
-    runs = {}
-    for skip in (True, False):
-        sim = SchoolSim.from_scenario("hyosan-high", seed=9)
-        sim.skip_quiet = skip
-        runs[skip] = sim.run(until=6 * 3600).save(tmp_path / str(skip))
+    beside_the_living = _quiet_spells_while(tmp_path, monkeypatch, 9, 6 * 3600, a_hambie_near_the_living, 60.0)
     assert beside_the_living, "no quiet spell with a hambie near the living: the test shows nothing"
-    for name in RESULT_FILES:
-        assert (runs[True] / name).read_bytes() == (runs[False] / name).read_bytes(), name
 
 
 def test_a_run_in_chunks_equals_the_run_tick_by_tick(tmp_path):

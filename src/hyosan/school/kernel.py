@@ -370,21 +370,8 @@ def _advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, 
             next_turn = turn_at[i]
         if state[i] == HAMBIE:
             hambies[n_hambies] = i
-            # As `_hambie_act` reckons it: faster with a healthy person within two steps (only a restrained
-            # hambie may have one in a quiet school, `_quiet_now`), and nobody moves until the spell ends.
-            near = False
-            for dy in range(-2, 3):
-                for dx in range(-2, 3):
-                    yy = row[i] + dy
-                    xx = col[i] + dx
-                    if yy < 0 or yy >= H or xx < 0 or xx >= W:
-                        continue
-                    p = tile_head[(floor[i] * H + yy) * W + xx]
-                    while p >= 0:
-                        if state[p] == HEALTHY:
-                            near = True
-                        p = agent_next[p]
-            hunger_rate[n_hambies] = params[Param.HUNGER_PER_S] + (params[Param.BLOOD_HUNGER_PER_S] if near else 0.0)
+            # Nobody moves until the spell ends, so the rate `_hambie_act` would use holds throughout.
+            hunger_rate[n_hambies] = _hunger_rate(i, params, state, floor, row, col, tile_head, agent_next, H, W)
             n_hambies += 1
     # People whose stress moves (or sits above the scream threshold) are followed step by step; the
     # others' stress provably stays put while nothing moves, until the siege begins to tell.
@@ -427,9 +414,7 @@ def _advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, 
                 i = moving[k]
                 a = _stress_after(i, t_next, dt_m, params, light, state, intent, floor, row, col, seen_at, stress,
                                   out_ptr, out_to, out_weight)  # fmt: skip
-                if not _calm_enough(i, a, t_next, params, intent, group, is_bully, screamed_at) and _a_chance_comes_up(
-                    i, a, t_next, dt_m, params, intent, group, is_bully, screamed_at, rng
-                ):
+                if _a_chance_comes_up(i, a, t_next, dt_m, params, intent, group, is_bully, screamed_at, rng):
                     rng[:] = rng_before
                     return t, STOP_NOT_QUIET
                 after[i] = a
@@ -925,7 +910,6 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
                 # Fight, flight or freeze: in terror, with a zombie in sight, some freeze where they stand.
                 if (
                     sees
-                    and state[i] != HAMBIE
                     and stress[i] > params[Param.FREEZE_ABOVE]
                     and params[Param.FREEZE_CHANCE_PER_S] > 0.0
                     and _uniform(rng) < params[Param.FREEZE_CHANCE_PER_S] * dt
@@ -1674,28 +1658,21 @@ def _hambie_act(h, t, dt_m, params, tiles, doors, room_of, state, intent, floor,
                 tile_head, agent_next, rng, rng_infect, ev_t, ev_i, n_ev, H, W):  # fmt: skip
     """One hambie: hunger grows (faster near the living); the starving bite unless restrained; the signs give it away."""
     f = floor[h]
+    hunger[h] = min(1.0, hunger[h] + dt_m * _hunger_rate(h, params, state, floor, row, col, tile_head, agent_next, H, W))
     next_to = -1  # a living person on a neighbouring tile, nothing in between
-    near = False  # a living person within two steps: the smell of blood
-    for dy in range(-2, 3):
-        for dx in range(-2, 3):
+    for dy in range(-1, 2):
+        for dx in range(-1, 2):
             yy = row[h] + dy
             xx = col[h] + dx
-            if yy < 0 or yy >= H or xx < 0 or xx >= W:
+            if next_to >= 0 or yy < 0 or yy >= H or xx < 0 or xx >= W:
+                continue
+            if _blocked_between(tiles, doors, f, row[h], col[h], yy, xx):
                 continue
             p = tile_head[(f * H + yy) * W + xx]
-            while p >= 0:
+            while p >= 0 and next_to < 0:
                 if state[p] == HEALTHY:
-                    near = True
-                    if (
-                        next_to < 0
-                        and abs(dy) <= 1
-                        and abs(dx) <= 1
-                        and not _blocked_between(tiles, doors, f, row[h], col[h], yy, xx)
-                    ):
-                        next_to = p
+                    next_to = p
                 p = agent_next[p]
-    rate = params[Param.HUNGER_PER_S] + (params[Param.BLOOD_HUNGER_PER_S] if near else 0.0)
-    hunger[h] = min(1.0, hunger[h] + dt_m * rate)
     if next_to < 0:
         return
     bites = (
@@ -1718,6 +1695,23 @@ def _hambie_act(h, t, dt_m, params, tiles, doors, room_of, state, intent, floor,
         _log(ev_t, ev_i, n_ev, t, EV_FOUND, h, next_to, f, row[h], col[h])
         _hambie_vote(h, next_to, t, room_of, state, intent, floor, row, col, seen_at, seen_y, seen_x, stress,
                      hambie_status, out_ptr, out_to, out_weight, ev_t, ev_i, n_ev)  # fmt: skip
+
+
+@nb.njit(cache=True, _nrt=False)
+def _hunger_rate(h, params, state, floor, row, col, tile_head, agent_next, H, W) -> float:
+    """How fast hambie h grows hungry: faster with a healthy person within two steps (the smell of blood)."""
+    for dy in range(-2, 3):
+        for dx in range(-2, 3):
+            yy = row[h] + dy
+            xx = col[h] + dx
+            if yy < 0 or yy >= H or xx < 0 or xx >= W:
+                continue
+            p = tile_head[(floor[h] * H + yy) * W + xx]
+            while p >= 0:
+                if state[p] == HEALTHY:
+                    return params[Param.HUNGER_PER_S] + params[Param.BLOOD_HUNGER_PER_S]
+                p = agent_next[p]
+    return params[Param.HUNGER_PER_S] + 0.0
 
 
 @nb.njit(cache=True, _nrt=False)

@@ -286,7 +286,8 @@ class SchoolSim:
         # The kernel's log buffers are large and mostly unused: keep their sizes and the rows in use.
         # (Draining them instead would move the pauses a full buffer forces, and so the run itself.)
         state = self.__dict__.copy()
-        state.pop("_sound_fields", None)  # a cache: rebuilt as the run goes on
+        state.pop("_sound_fields", None)  # caches: rebuilt by `_new_caches` on resume
+        state.pop("_door_tiles", None)
         used = {
             "tr_t": int(self._n_tr[0]),
             "tr_i": int(self._n_tr[0]),
@@ -305,13 +306,9 @@ class SchoolSim:
             array[: len(rows)] = rows
             state[name] = array
         self.__dict__.update(state)
-        self._sound_fields = OrderedDict()
         if len(self.params) < Param.N:  # a checkpoint from before freezing: nobody freezes
             self.params = np.concatenate([self.params, np.zeros(Param.N - len(self.params))])
-        if "_door_tiles" not in state:  # a checkpoint from before the list of door tiles
-            self._door_tiles = np.flatnonzero(self.building.tiles.ravel() == Tile.DOOR).astype(np.int64)
-        # Sound fields already computed, by (source tile, level): with the door states they were computed for.
-        self._sound_fields: OrderedDict[tuple[int, float], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._new_caches()
         if "alive_list" not in state:  # a checkpoint from before these work arrays
             self._new_work_arrays()
         if "sac_other" not in state:  # a checkpoint from before going back and luring
@@ -401,10 +398,14 @@ class SchoolSim:
         self.waited = np.zeros(n)
         self.door_watch = np.zeros((3, *self.building.shape))
         self.door_watch[0:2] = -1e9
+        self._new_caches()
+        self._setup_sacrifices()
+
+    def _new_caches(self) -> None:
+        """What is derived from the building and rebuilt on resume, never saved in a checkpoint."""
         self._door_tiles = np.flatnonzero(self.building.tiles.ravel() == Tile.DOOR).astype(np.int64)
         # Sound fields already computed, by (source tile, level): with the door states they were computed for.
         self._sound_fields: OrderedDict[tuple[int, float], tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._setup_sacrifices()
 
     def _setup_sacrifices(self) -> None:
         """Who is fetching or luring (see `kernel._people_act`), and whom each would risk their life for."""
