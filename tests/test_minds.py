@@ -247,3 +247,32 @@ def test_the_frozen_stand_still_and_are_caught_sooner(tmp_path):
         bitten[chance] = total
         assert (freezes == 0) if chance == 0.0 else (freezes >= 6), (chance, freezes)
     assert bitten[0.5] >= 2 * bitten[0.0] + 10, bitten
+
+
+# --- the bitten ------------------------------------------------------------------------------------------
+
+
+def test_the_bitten_take_no_fright_at_zombies_that_pass_them_by(tmp_path):
+    # Zombies ignore the bitten: a bitten student alone with an idle zombie stays calm and where they are
+    # (one who ran laps in terror among idle zombies kept the school awake for hours), but one on the move
+    # still frightens them, as it frightens anyone.
+    path = scenario(tmp_path, ONE_ROOM, 2)
+    intents = {}
+    for zombie_intent in (Intent.IDLE, Intent.WANDER):
+        sim = sim_with(path, 0)
+        sim.state[0] = sim.mind_state[0] = State.BITTEN
+        sim.turn_at[0] = 1e9  # a bite that takes days to turn
+        put(sim, 0, 2, 3)
+        sim.state[1] = sim.mind_state[1] = State.ZOMBIE
+        sim.intent[1] = zombie_intent
+        sim.seen_at[1] = 0.0  # (a wandering one keeps wandering for a while)
+        put(sim, 1, 2, 9)
+        seen = set()
+        for second in range(1, 31):
+            sim.run(until=second)
+            seen.add(Intent(int(sim.intent[0])))
+            if zombie_intent == Intent.IDLE:
+                assert (sim.row[0], sim.col[0]) == (2, 3) and sim.intent[1] == Intent.IDLE
+        intents[zombie_intent] = seen
+    assert intents[Intent.IDLE] == {Intent.CALM}, intents
+    assert Intent.FLEE in intents[Intent.WANDER], intents

@@ -335,23 +335,66 @@ def test_the_default_school_falls_within_the_first_hour_or_so():
 
 
 def test_a_noise_made_again_spreads_as_one_computed_afresh():
-    # Sound fields are kept by source and level and reused while the doors stand as they did: a reused
-    # field must equal a fresh one, and a door shut in between must not let an old field through.
+    # Sound fields are kept by source and level and reused while the doors they met stand as they did: a
+    # reused field must equal a fresh one, a door met and shut in between must not let an old field
+    # through, and a door the noise never reached may change without a new search.
     from hyosan.building.model import DoorState, Tile
-    from hyosan.building.senses import sound_levels
+    from hyosan.building.senses import sound_field, sound_levels
 
     sim = SchoolSim.from_scenario("tiny-school", seed=1)
     b = sim.building
+    quiet = sim._sound_params
+    assert quiet.quietest_db == min(sim.scenario.zombie.hearing_threshold, sim.scenario.people.hearing_threshold)
     source = int(np.flatnonzero(b.walkable.ravel())[0])
     sim._add_sound(source, 85.0, 10.0, alarm=True)
     first = sim.lure[0].copy()
     sim._add_sound(source, 85.0, 10.0, alarm=True)  # reused
     assert np.array_equal(sim.lure[1], first)
-    assert np.array_equal(sim.lure[1], sound_levels(b, source, 85.0).ravel())
-    doors = np.flatnonzero((b.tiles.ravel() == Tile.DOOR) & (b.door_state.ravel() == DoorState.OPEN))
-    assert doors.size, "tiny-school has no open door to shut: the test shows nothing"
-    b.door_state.ravel()[doors] = DoorState.BARRICADED
+    assert np.array_equal(sim.lure[1], sound_levels(b, source, 85.0, quiet).ravel())
+    # A whisper meets few doors: one it never met changes, and the kept field still holds.
+    _, met = sound_field(b, source, 40.0, quiet)
+    doors = np.flatnonzero(b.tiles.ravel() == Tile.DOOR)
+    unmet = np.setdiff1d(doors, met)
+    assert met.size and unmet.size, "the whisper met every door or none: the test shows nothing"
+    sim._add_sound(source, 40.0, 10.0, alarm=False)
+    whisper = sim.lure[2].copy()
+    b.door_state.ravel()[unmet] = np.where(b.door_state.ravel()[unmet] == DoorState.OPEN, DoorState.LOCKED, DoorState.OPEN)
+    kept = len(sim._sound_fields)
+    sim._add_sound(source, 40.0, 10.0, alarm=False)  # reused: none of the doors it met changed
+    assert len(sim._sound_fields) == kept and np.array_equal(sim.lure[3], whisper)
+    assert np.array_equal(sim.lure[3], sound_levels(b, source, 40.0, quiet).ravel())
+    open_doors = np.flatnonzero((b.tiles.ravel() == Tile.DOOR) & (b.door_state.ravel() == DoorState.OPEN))
+    assert open_doors.size, "tiny-school has no open door to shut: the test shows nothing"
+    b.door_state.ravel()[open_doors] = DoorState.BARRICADED
     sim._add_sound(source, 85.0, 10.0, alarm=True)  # the doors changed: computed afresh
-    fresh = sound_levels(b, source, 85.0).ravel()
-    assert np.array_equal(sim.lure[2], fresh)
+    fresh = sound_levels(b, source, 85.0, quiet).ravel()
+    assert np.array_equal(sim.lure[4], fresh)
     assert not np.array_equal(fresh, first), "shutting every door changed nothing: the test shows nothing"
+
+def test_an_outbreak_that_dies_out_ends_the_run():
+    # Tiny school, seed 1: patient zero turns and is struck down before biting anyone. With nobody left
+    # to bite or be bitten the run ends there, chunked or tick by tick alike (tests/test_checkpoint.py);
+    # a school with no outbreak at all (a drill) runs to the end of its scenario.
+    sim = SchoolSim.from_scenario("tiny-school", seed=1)
+    res = sim.run()
+    assert res.summary["ended"] == "the outbreak died out"
+    assert res.summary["simulated_s"] < sim.scenario.run.duration
+    counts = res.summary["counts"]
+    assert counts["zombie"] == counts["bitten"] == counts["hambie"] == 0 and res.summary["ever_bitten"] >= 0
+    assert (res.events["kind"] == "patient_zero").sum() == 1
+    drill = load_scenario("tiny-school")
+    drill = drill.model_copy(update={"events": [e for e in drill.events if e.kind != "patient_zero"]})
+    res = SchoolSim(drill, seed=1).run(until=1800)
+    assert res.summary["ended"] == "end of the scenario" and res.summary["simulated_s"] == 1800
+
+
+def test_sight_through_open_rectangles_changes_nothing(tmp_path):
+    # The rectangles only skip lines that would be traced clear: without them, the same run.
+    plain = SchoolSim.from_scenario("tiny-school", seed=3)
+    traced = SchoolSim.from_scenario("tiny-school", seed=3)
+    traced._sight_rects[...] = -1  # every sight test traces its line
+    assert (plain._sight_rects >= 0).any()
+    a = plain.run(until=2400).save(tmp_path / "a")
+    b = traced.run(until=2400).save(tmp_path / "b")
+    for name in RESULT_FILES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name

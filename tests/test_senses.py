@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from hyosan.building import DoorState
 from hyosan.building.floorplan import RoomSpec, building_from_text
+from hyosan.building.model import Tile
 from hyosan.building.senses import (
     PERSON_SIGHT,
     ZOMBIE_SIGHT,
@@ -19,6 +20,8 @@ from hyosan.building.senses import (
     can_see,
     line_of_sight,
     nearest_visible,
+    open_rectangles,
+    sound_field,
     sound_levels,
     visible_pairs,
 )
@@ -246,3 +249,46 @@ def test_bad_positions_are_refused():
         nearest_visible(b, np.array([0, 0]), np.array([1, 1]), np.array([1, 2]), np.array([True]), np.array([True]))
     with pytest.raises(IndexError):
         sound_levels(b, b.tiles.size, 80.0)
+
+
+# --- open rectangles -----------------------------------------------------------------------------------
+
+
+def test_open_rectangles_split_the_rooms_into_tiles_that_all_see_each_other():
+    # The sight shortcut of the school kernel: two tiles of one rectangle need no line traced, so every
+    # pair in one must see each other, and the rectangles must cover each room exactly once.
+    from hyosan.scenario import load_scenario
+    from hyosan.world import build_building
+
+    b = build_building(load_scenario("hyosan-high"))
+    rects = open_rectangles(b)
+    covered = rects >= 0
+    assert covered.any()
+    assert not (covered & (b.room_of < 0)).any()
+    assert not (covered & np.isin(b.tiles, [Tile.WALL, Tile.VOID, Tile.DOOR])).any()
+    rng = np.random.default_rng(0)
+    for k in rng.choice(rects.max() + 1, 60, replace=False):
+        f, y, x = np.nonzero(rects == k)
+        assert len(np.unique(f)) == 1 and len(np.unique(b.room_of[f, y, x])) == 1
+        # A rectangle: its tiles fill their bounding box.
+        assert len(f) == (y.max() - y.min() + 1) * (x.max() - x.min() + 1)
+        for _ in range(20):
+            i, j = rng.integers(0, len(f), 2)
+            assert line_of_sight(b, int(f[i]), int(y[i]), int(x[i]), int(y[j]), int(x[j]))
+
+
+def test_a_sound_field_names_the_doors_it_depends_on():
+    # Changing a door the search never met leaves the field as it was; the doors it met are all doors.
+    b = random_building(3, 2, 20, 30)
+    rng = np.random.default_rng(1)
+    doors = np.flatnonzero(b.tiles.ravel() == Tile.DOOR)
+    open_tiles = np.flatnonzero(b.tiles.ravel() == Tile.FLOOR)
+    for source in rng.choice(open_tiles, 20, replace=False):
+        field, met = sound_field(b, int(source), 60.0)
+        field = field.copy()
+        assert np.isin(met, doors).all() and len(np.unique(met)) == len(met)
+        unmet = np.setdiff1d(doors, met)
+        saved = b.door_state.copy()
+        b.door_state.ravel()[unmet] = rng.integers(0, 5, unmet.size)
+        assert np.array_equal(sound_levels(b, int(source), 60.0), field)
+        b.door_state[...] = saved

@@ -33,8 +33,11 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Results, Path]:
-    """The tiny school, seed 1, as returned by the run and as saved in a results folder."""
-    results = SchoolSim.from_scenario("tiny-school", seed=1).run()
+    """The tiny school, seed 3, as returned by the run and as saved in a results folder.
+
+    (Seed 3: the outbreak lasts the whole run and the school is calm well before its end.)
+    """
+    results = SchoolSim.from_scenario("tiny-school", seed=3).run()
     folder = results.save(tmp_path_factory.mktemp("tiny") / "run")
     return results, folder
 

@@ -44,6 +44,8 @@ __all__ = [
     "can_see",
     "line_of_sight",
     "nearest_visible",
+    "open_rectangles",
+    "sound_field",
     "sound_levels",
     "visible_pairs",
 ]
@@ -190,6 +192,15 @@ def visible_pairs(
         capacity = found  # the buffer was too small: run again with room for every pair
 
 
+def open_rectangles(building: Building) -> np.ndarray:
+    """(F, H, W) int32: the tiles of each room split into disjoint rectangles with nothing opaque in them; -1 elsewhere.
+
+    Two tiles of one such rectangle always see each other (a line between them never leaves it), so a
+    sight test between them needs no trace: the rectangles are a shortcut, never a change of who sees whom.
+    """
+    return _rectangles(building.room_of, building.tiles)
+
+
 def sound_levels(
     building: Building,
     source_flat: int | np.ndarray,
@@ -217,6 +228,23 @@ def sound_levels(
     ``source_flat``: flat tile index of the noise, or several for one noise spread over tiles.
     ``out``: an (F, H, W) float32 array to write into instead of a new one (e.g. a row of a lure table).
     """
+    return sound_field(building, source_flat, level_db, params, out=out)[0]
+
+
+def sound_field(
+    building: Building,
+    source_flat: int | np.ndarray,
+    level_db: float,
+    params: SoundParams = SoundParams(),
+    *,
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`sound_levels`, and the flat indices of the door tiles whose state the levels depend on.
+
+    Those are the doors the search looked at (beside a tile it reached, or on its way): a noise made
+    again at the same place, with those doors as they were, spreads exactly the same way whatever the
+    other doors do, which is what makes a cache of fields worth keeping.
+    """
     _, rows, cols = building.shape
     src = np.atleast_1d(np.asarray(source_flat, dtype=np.int64)).ravel()
     n = building.tiles.size
@@ -233,8 +261,9 @@ def sound_levels(
         out = np.empty(building.shape, dtype=np.float32)
     elif out.dtype != np.float32 or out.size != n or not out.flags.c_contiguous:
         raise ValueError(f"out must be a C-contiguous float32 array of {n} tiles")
-    _sound_kernel(
-        *_sound_workspace(n),
+    work = _sound_workspace(n)
+    n_doors = _sound_kernel(
+        *work,
         _fixed_losses(building, params),
         building.door_state.ravel(),
         loss_by_state,
@@ -252,7 +281,7 @@ def sound_levels(
         stair_to,
         out.reshape(-1),
     )
-    return out.reshape(building.shape)
+    return out.reshape(building.shape), work[-1][:n_doors].copy()
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
@@ -352,6 +381,44 @@ def _line_of_sight(tiles, doors, base, cols, y0, x0, y1, x1):
         return True
     # Bresenham's tie-breaks depend on direction; accepting either line makes sight symmetric.
     return _trace(tiles, doors, base, cols, y0, x0, y1, x1) or _trace(tiles, doors, base, cols, y1, x1, y0, x0)
+
+
+@nb.njit(cache=True)
+def _rectangles(room_of, tiles):
+    # Greedy, in raster order: from the first tile not yet covered, as far right as the room goes, then as
+    # far down as whole rows of it go. Corridors and classrooms come out as one or a few rectangles.
+    n_floors, rows, cols = room_of.shape
+    out = np.full(room_of.shape, -1, dtype=np.int32)
+    k = 0
+    for f in range(n_floors):
+        for y in range(rows):
+            for x in range(cols):
+                r = room_of[f, y, x]
+                if r < 0 or out[f, y, x] >= 0 or _opaque_kind(tiles[f, y, x]):
+                    continue
+                x1 = x
+                while x1 + 1 < cols and room_of[f, y, x1 + 1] == r and out[f, y, x1 + 1] < 0 and not _opaque_kind(
+                    tiles[f, y, x1 + 1]
+                ):
+                    x1 += 1
+                y1 = y
+                while y1 + 1 < rows:
+                    whole = True
+                    for xx in range(x, x1 + 1):
+                        if room_of[f, y1 + 1, xx] != r or out[f, y1 + 1, xx] >= 0 or _opaque_kind(tiles[f, y1 + 1, xx]):
+                            whole = False
+                            break
+                    if not whole:
+                        break
+                    y1 += 1
+                out[f, y : y1 + 1, x : x1 + 1] = k
+                k += 1
+    return out
+
+
+@nb.njit(cache=True, inline="always")
+def _opaque_kind(t):
+    return t == _WALL or t == _VOID or t == _DOOR  # a door is opaque when shut: never part of a rectangle
 
 
 @nb.njit(cache=True)
@@ -495,6 +562,7 @@ def _sound_workspace(n: int) -> tuple[np.ndarray, ...]:
     """Search arrays reused between sounds (``loss`` all inf and ``pos`` all -1 between calls).
 
     Fresh arrays would cost a page fault per 4 KiB touched, most of the time of a quiet sound.
+    ``door_seen`` is all zeros between calls too; ``doors_read`` holds the doors the last call read.
     """
     work = _SOUND_WORKSPACE.get(n)
     if work is None:
@@ -508,19 +576,23 @@ def _sound_workspace(n: int) -> tuple[np.ndarray, ...]:
             np.empty(n),  # heap_key
             np.full(n, -1, dtype=np.int64),  # pos
             np.empty(n, dtype=np.int64),  # touched
+            np.zeros(n, dtype=np.uint8),  # door_seen
+            np.empty(n, dtype=np.int64),  # doors_read
         )
         _SOUND_WORKSPACE[n] = work
     return work
 
 
 @nb.njit(cache=True)
-def _sound_kernel(loss, path_m, walls_db, heap, heap_key, pos, touched, fixed_loss, doors, loss_by_state, rows, cols,
-                  tile_m, src, level_db, reference_m, absorption, stairs_db, stairs_m, quietest_db, stair_ptr, stair_to,
-                  out):  # fmt: skip
+def _sound_kernel(loss, path_m, walls_db, heap, heap_key, pos, touched, door_seen, doors_read, fixed_loss, doors,
+                  loss_by_state, rows, cols, tile_m, src, level_db, reference_m, absorption, stairs_db, stairs_m,
+                  quietest_db, stair_ptr, stair_to, out):  # fmt: skip
+    """Fill `out`; returns how many door tiles it read (listed first in `doors_read`)."""
     budget = level_db - quietest_db
     out[:] = -np.inf
     if budget < 0:
-        return
+        return 0
+    n_doors = 0
     n_touched = 0
     size = 0
     for s in src:
@@ -556,14 +628,18 @@ def _sound_kernel(loss, path_m, walls_db, heap, heap_key, pos, touched, fixed_lo
             if pos[v] < 0 and loss[v] < np.inf:
                 continue  # already settled
             if k >= 4:  # a diagonal step only between open tiles
-                corner = fixed_loss[u + _DY[k] * cols]
+                c = u + _DY[k] * cols
+                corner = fixed_loss[c]
                 if corner < 0.0:
-                    corner = loss_by_state[doors[u + _DY[k] * cols]]
+                    corner = loss_by_state[doors[c]]
+                    n_doors = _note_door(c, door_seen, doors_read, n_doors)
                 if corner > 0.0:
                     continue
-                corner = fixed_loss[u + _DX[k]]
+                c = u + _DX[k]
+                corner = fixed_loss[c]
                 if corner < 0.0:
-                    corner = loss_by_state[doors[u + _DX[k]]]
+                    corner = loss_by_state[doors[c]]
+                    n_doors = _note_door(c, door_seen, doors_read, n_doors)
                 if corner > 0.0:
                     continue
                 r = r_diag
@@ -578,6 +654,7 @@ def _sound_kernel(loss, path_m, walls_db, heap, heap_key, pos, touched, fixed_lo
             enter = fixed_loss[v]
             if enter < 0.0:  # a door: its loss depends on its state
                 enter = loss_by_state[doors[v]]
+                n_doors = _note_door(v, door_seen, doors_read, n_doors)
             extra = 0.0
             extra += walls_u + enter
             total = extra + absorption * r + spread
@@ -598,6 +675,7 @@ def _sound_kernel(loss, path_m, walls_db, heap, heap_key, pos, touched, fixed_lo
             enter = fixed_loss[v]
             if enter < 0.0:
                 enter = loss_by_state[doors[v]]
+                n_doors = _note_door(v, door_seen, doors_read, n_doors)
             extra = stairs_db
             extra += walls_u + enter
             total = extra + absorption * r + spread
@@ -613,3 +691,15 @@ def _sound_kernel(loss, path_m, walls_db, heap, heap_key, pos, touched, fixed_lo
     for i in range(n_touched):
         loss[touched[i]] = np.inf
         pos[touched[i]] = -1
+    for i in range(n_doors):
+        door_seen[doors_read[i]] = 0
+    return n_doors
+
+
+@nb.njit(cache=True, inline="always")
+def _note_door(d, door_seen, doors_read, n_doors):
+    if door_seen[d] == 0:
+        door_seen[d] = 1
+        doors_read[n_doors] = d
+        n_doors += 1
+    return n_doors

@@ -142,7 +142,8 @@ class Param(IntEnum):
     FREEZE_ABOVE = 59
     FREEZE_CHANCE_PER_S = 60
     THAW_PER_S = 61  # 1 / the mean length of a freeze
-    N = 62
+    STOP_WHEN_DIED_OUT = 62  # 1.0 once patient zero came and no other is to come: no one infectious, the run ends
+    N = 63
 
 
 class HambieStatus(IntEnum):

@@ -39,7 +39,7 @@ _FORKABLE_PEOPLE = (
     "people.chatter_level",
 )
 # Parameter slots that the run itself changes as it goes (world events): kept from the checkpoint.
-_RUNTIME_SLOTS = (Param.EXITS_OPEN, Param.RESCUE_ROOM)
+_RUNTIME_SLOTS = (Param.EXITS_OPEN, Param.RESCUE_ROOM, Param.STOP_WHEN_DIED_OUT)
 
 
 @dataclass
@@ -190,6 +190,8 @@ def _apply(sim: SchoolSim, changes: Mapping[str, Any]) -> None:
         # Events still to come follow the new schedule; those already past stay in the past.
         sim._events = [e for e in sorted(sim.scenario.events, key=lambda e: e.at) if e.at > sim.t + 1e-9]
         sim._next_event = 0
+        if any(e.kind == "patient_zero" for e in sim._events):
+            sim.params[Param.STOP_WHEN_DIED_OUT] = 0.0  # another patient zero to come: the outbreak may start again
 
 
 def _reseed(sim: SchoolSim, replicate: int) -> None:

@@ -31,6 +31,7 @@ from hyosan.school.codes import EventKind, HambieStatus, Intent, Param, State
 
 __all__ = [
     "N_STATES",
+    "STOP_DIED_OUT",
     "STOP_EVENTS_FULL",
     "STOP_NOBODY_LEFT",
     "STOP_NOT_QUIET",
@@ -79,7 +80,9 @@ N_STATES = 7
 EV_COLUMNS = ("kind", "a", "b", "f", "y", "x")  # int columns of the event buffer, beside its times
 
 # Why the kernel stopped.
-STOP_TIME, STOP_EVENTS_FULL, STOP_TRAJECTORY_FULL, STOP_NOBODY_LEFT, STOP_NOT_QUIET, STOP_WORLD_CHANGED = range(6)
+STOP_TIME, STOP_EVENTS_FULL, STOP_TRAJECTORY_FULL, STOP_NOBODY_LEFT, STOP_NOT_QUIET, STOP_WORLD_CHANGED, STOP_DIED_OUT = (
+    range(7)
+)
 
 _DY = np.array([-1, 1, 0, 0, -1, -1, 1, 1], dtype=np.int64)
 _DX = np.array([0, 0, -1, 1, -1, 1, -1, 1], dtype=np.int64)
@@ -124,6 +127,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
         stair_ptr,
         stair_to,
         goal_fields,
+        sight_rects,
     ) = world
     (state, intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, strength, courage, budget,
      turn_at, will_be_hambie, seen_at, seen_y, seen_x, hidden_since, heading, hunt) = agents  # fmt: skip
@@ -176,6 +180,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
         n_zombies = 0
         n_living = 0
         n_movers = 0
+        n_infected = 0
         kept = 0
         for k in range(n_alive):
             i = alive[k]
@@ -211,6 +216,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
             else:  # healthy, bitten or hambie
                 living[n_living] = i
                 n_living += 1
+                n_infected += s != HEALTHY
                 if s == HEALTHY:
                     prey_on_floor[floor[i]] += 1
                     cell_next[i] = cell_prey[floor[i], cy, cx]
@@ -222,6 +228,8 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
         n_alive = kept
         if n_living == 0:
             return t, STOP_NOBODY_LEFT
+        if n_zombies + n_infected == 0 and params[Param.STOP_WHEN_DIED_OUT] > 0.5:
+            return t, STOP_DIED_OUT  # nobody can be bitten any more: the outbreak's outcome is settled
         n_active = 0
         for k in range(lure.shape[0]):
             if (lure_room[k] < 0 and lure_until[k] >= t) or (lure_room[k] >= 0 and room_chatter[lure_room[k]] > 0):
@@ -247,11 +255,11 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
                 lure_seen[2 + n_lures + a] = room_chatter[lure_room[s]] if lure_room[s] >= 0 else 0
 
         # --- sense, decide, move: zombies first, then people ------------------------------------------
-        _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, stair_ptr, stair_to, lure, lure_room, room_lure, active,
+        _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                      n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading,
                      hunt, rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t,
                      ev_i, n_ev, heard, lure_seen[0], movers, n_movers)  # fmt: skip
-        _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_door_ptr, room_doors, room_refuge,
+        _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, room_door_ptr, room_doors, room_refuge,
                     room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active,
                     n_active, room_lure, minds[8], minds[9], state, stress, hambie_status,
                     intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at,
@@ -572,7 +580,8 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
         if state[i] == ZOMBIE:
             if prey_on_floor[floor[i]] > 0:
                 seen = _nearest_visible(i, params[Param.ZOMBIE_SIGHT_LIT], params[Param.ZOMBIE_SIGHT_DARK], tile_m,
-                                        tiles, doors, light, floor, row, col, cell_prey, cell_next)  # fmt: skip
+                                        tiles, doors, light, world[11], floor, row, col, cell_prey, cell_next, intent,
+                                        False)  # fmt: skip
                 if seen >= 0:
                     return False
             if (
@@ -585,7 +594,8 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
             if intent[i] == HIDE and r >= 0 and room_zombies[r] == 0:
                 continue  # hidden behind a shut door: they do not look out
             seen = _nearest_visible(i, params[Param.PERSON_SIGHT_LIT], params[Param.PERSON_SIGHT_DARK], tile_m,
-                                    tiles, doors, light, floor, row, col, cell_zombies, cell_next)  # fmt: skip
+                                    tiles, doors, light, world[11], floor, row, col, cell_zombies, cell_next,
+                                    intent, state[i] == BITTEN)  # fmt: skip
             if seen >= 0:
                 return False
     return True
@@ -595,7 +605,7 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
 
 
 @nb.njit(cache=True, _nrt=False)
-def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, stair_ptr, stair_to, lure, lure_room, room_lure, active,
+def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                  n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading, hunt,
                  rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t, ev_i,
                  n_ev, heard, epoch, zombies, n_zombies):  # fmt: skip
@@ -624,7 +634,8 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, stair_p
             target = -1
             if prey_on_floor[floor[i]] > 0:  # most floors are empty of people late in a run
                 target = _nearest_visible(i, params[Param.ZOMBIE_SIGHT_LIT], params[Param.ZOMBIE_SIGHT_DARK], tile_m,
-                                          tiles, doors, light, floor, row, col, cell_prey, cell_next)  # fmt: skip
+                                          tiles, doors, light, sight_rects, floor, row, col, cell_prey, cell_next,
+                                          intent, False)  # fmt: skip
             if target >= 0:
                 intent[i] = CHASE
                 seen_at[i] = t
@@ -814,7 +825,7 @@ def _loudest_lure(f, y, x, params, lure, lure_room, active, n_active, room_chatt
 
 
 @nb.njit(cache=True, _nrt=False)
-def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_door_ptr, room_doors, room_refuge,
+def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, room_door_ptr, room_doors, room_refuge,
                  room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active, n_active,
                  room_lure, out_ptr, out_to, state,
                  stress, hambie_status, intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at, seen_y,
@@ -866,7 +877,8 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, room_doo
         sees = False
         if state[i] != HAMBIE and not hidden_safe and (alert or (i + tick) % 4 == 0):
             z = _nearest_visible(i, params[Param.PERSON_SIGHT_LIT], params[Param.PERSON_SIGHT_DARK], tile_m, tiles, doors,
-                                 light, floor, row, col, cell_zombies, cell_next)  # fmt: skip
+                                 light, sight_rects, floor, row, col, cell_zombies, cell_next, intent,
+                                 state[i] == BITTEN)  # fmt: skip
             if z >= 0:
                 seen_at[i] = t
                 seen_y[i] = row[z]
@@ -1764,13 +1776,15 @@ def _hambie_vote(h, finder, t, room_of, state, intent, floor, row, col, seen_at,
 
 
 @nb.njit(cache=True, _nrt=False)
-def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, floor, row, col, cell_head,
-                     cell_next) -> int:  # fmt: skip
+def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, sight_rects, floor, row, col, cell_head,
+                     cell_next, intent, skip_idle) -> int:  # fmt: skip
     """Nearest agent of the cell lists `cell_head` (zombies, or people zombies hunt) that agent i sees; -1 if none.
 
     Only the sensing cells within the lit sight range are visited (no per-agent field of view); a
     target standing in the dark is seen only within the dark range; line of sight is tested only for
-    a candidate nearer than the best so far.
+    a candidate nearer than the best so far, and not at all for one in the observer's open rectangle
+    (`senses.open_rectangles`). With `skip_idle`, idle agents are not seen (the bitten
+    take no fright at zombies that stand and pay them no heed: zombies pass the bitten by).
     """
     _, CH, CW = cell_head.shape
     _, H, W = tiles.shape
@@ -1779,6 +1793,7 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, floo
     f = floor[i]
     y0 = row[i]
     x0 = col[i]
+    rect = sight_rects[f, y0, x0]
     cy0 = y0 // CELL
     cx0 = x0 // CELL
     rings = int(sight_lit / tile_m) // CELL + 1
@@ -1797,7 +1812,7 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, floo
                     continue
                 p = cell_head[f, cy, cx]
                 while p >= 0:
-                    if p != i and floor[p] == f:
+                    if p != i and floor[p] == f and not (skip_idle and intent[p] == IDLE):
                         yy = row[p]
                         xx = col[p]
                         d2 = ((yy - y0) ** 2 + (xx - x0) ** 2) * tile_m * tile_m
@@ -1805,7 +1820,10 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, floo
                         if (
                             d2 <= reach_m * reach_m
                             and d2 < best_d2
-                            and line_of_sight_flat(flat_tiles, flat_doors, f * H * W, W, y0, x0, yy, xx)
+                            and (
+                                (rect >= 0 and sight_rects[f, yy, xx] == rect)
+                                or line_of_sight_flat(flat_tiles, flat_doors, f * H * W, W, y0, x0, yy, xx)
+                            )
                         ):
                             best = p
                             best_d2 = d2

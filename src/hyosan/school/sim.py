@@ -16,7 +16,7 @@ import pandas as pd
 
 from hyosan import __version__
 from hyosan.building.model import Building, DoorState, Tile
-from hyosan.building.senses import sound_levels
+from hyosan.building.senses import SoundParams, open_rectangles, sound_field
 from hyosan.errors import UserInputError
 from hyosan.people.roster import build_roster, seat_people
 from hyosan.results import Results, atomic_write, world_json
@@ -56,7 +56,7 @@ _SCREAM_DB = 85.0
 _SCREAM_S = 15.0
 _BARRICADE_DB = 70.0  # desks and chairs dragged against a door
 _BARRICADE_S = 20.0
-_SOUND_FIELDS_KEPT = 32  # a noise made again where it was made, doors unchanged, spreads the same way
+_SOUND_FIELDS_KEPT = 32  # a noise made again where it was made, the doors it met unchanged, spreads the same way
 _NOT_CARED_FOR = ("rival", "bully")  # ties nobody risks their life for (see `_care_weights`)
 _NOISE_DEFAULT_S = {"announcement": 120.0, "phone_call": 30.0}
 _RESCUE_DEFAULT_S = 600.0
@@ -242,7 +242,10 @@ class SchoolSim:
             if progress is not None:
                 progress(self.progress_info(end))
             if reason == kernel.STOP_NOBODY_LEFT:
-                self._stopped_early = True
+                self._stopped_early = "nobody left in the building"
+                break
+            if reason == kernel.STOP_DIED_OUT:
+                self._stopped_early = "the outbreak died out"
                 break
         self._apply_due_events()
         results = self._results(full=tables != "summary")
@@ -288,6 +291,8 @@ class SchoolSim:
         state = self.__dict__.copy()
         state.pop("_sound_fields", None)  # caches: rebuilt by `_new_caches` on resume
         state.pop("_door_tiles", None)
+        state.pop("_sight_rects", None)
+        state.pop("_sound_params", None)
         used = {
             "tr_t": int(self._n_tr[0]),
             "tr_i": int(self._n_tr[0]),
@@ -306,7 +311,7 @@ class SchoolSim:
             array[: len(rows)] = rows
             state[name] = array
         self.__dict__.update(state)
-        if len(self.params) < Param.N:  # a checkpoint from before freezing: nobody freezes
+        if len(self.params) < Param.N:  # a checkpoint from before freezing (nobody freezes) or the died-out stop
             self.params = np.concatenate([self.params, np.zeros(Param.N - len(self.params))])
         self._new_caches()
         if "alive_list" not in state:  # a checkpoint from before these work arrays
@@ -404,8 +409,13 @@ class SchoolSim:
     def _new_caches(self) -> None:
         """What is derived from the building and rebuilt on resume, never saved in a checkpoint."""
         self._door_tiles = np.flatnonzero(self.building.tiles.ravel() == Tile.DOOR).astype(np.int64)
-        # Sound fields already computed, by (source tile, level): with the door states they were computed for.
-        self._sound_fields: OrderedDict[tuple[int, float], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._sight_rects = open_rectangles(self.building)  # within one, everyone sees everyone: no trace needed
+        # Sound fields already computed, by (source tile, level): with the doors each depends on and their
+        # states then (see `sound_field`); a door it never met may have changed since.
+        self._sound_fields: OrderedDict[tuple[int, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+        # A noise is followed down to the quietest level anyone reacts to (the search stops there).
+        sc = self.scenario
+        self._sound_params = SoundParams(quietest_db=min(sc.zombie.hearing_threshold, sc.people.hearing_threshold))
 
     def _setup_sacrifices(self) -> None:
         """Who is fetching or luring (see `kernel._people_act`), and whom each would risk their life for."""
@@ -466,7 +476,7 @@ class SchoolSim:
         sc = self.scenario
         b = self.building
         self.t = 0.0
-        self._stopped_early = False
+        self._stopped_early = ""  # why the run ended before the scenario's end, if it did
         self._rescue_until = -1.0
         self.params = self._params()
         self._doors_at_start = b.door_state.copy()
@@ -650,7 +660,7 @@ class SchoolSim:
     def _world(self) -> tuple:
         b = self.building
         return (b.tiles, b.door_state, self.door_hp, b.room_of, self.light, self.room_door_ptr, self.room_doors,
-                self.room_refuge, self.stair_ptr, self.stair_to, self.goal_fields)  # fmt: skip
+                self.room_refuge, self.stair_ptr, self.stair_to, self.goal_fields, self._sight_rects)  # fmt: skip
 
     def _agents(self) -> tuple:
         return (self.state, self.intent, self.floor, self.row, self.col, self.goal, self.walk_speed, self.sprint_speed,
@@ -758,14 +768,15 @@ class SchoolSim:
     def _add_sound(self, flat: int, level_db: float, until: float, alarm: bool) -> None:
         slot = self._next_sound
         self._next_sound = (slot + 1) % _N_SOUNDS
-        doors = self.building.door_state
+        doors = self.building.door_state.reshape(-1)
         kept = self._sound_fields.get((flat, level_db))
-        if kept is not None and np.array_equal(kept[0], doors):
-            self.lure[slot] = kept[1]
+        if kept is not None and np.array_equal(doors[kept[0]], kept[1]):
+            self.lure[slot] = kept[2]
             self._sound_fields.move_to_end((flat, level_db))
         else:
-            sound_levels(self.building, flat, level_db, out=self.lure[slot])  # written in place: no copy
-            self._sound_fields[(flat, level_db)] = (doors.copy(), self.lure[slot].copy())
+            # Written in place, in the lure table's row: no copy.
+            _, met = sound_field(self.building, flat, level_db, self._sound_params, out=self.lure[slot])
+            self._sound_fields[(flat, level_db)] = (met, doors[met], self.lure[slot].copy())
             if len(self._sound_fields) > _SOUND_FIELDS_KEPT:
                 self._sound_fields.popitem(last=False)
         self.lure_until[slot] = until
@@ -789,6 +800,12 @@ class SchoolSim:
         while self._next_event < len(self._events) and self._events[self._next_event].at <= self.t + 1e-9:
             self._apply(self._events[self._next_event])
             self._next_event += 1
+            # Once the (last) patient zero has come, a school with nobody infectious left is done with (a
+            # stochastic epidemic ends when no one is infectious); one with no outbreak at all, a drill, runs on.
+            if self._events[self._next_event - 1].kind == "patient_zero":
+                self.params[Param.STOP_WHEN_DIED_OUT] = float(
+                    not any(e.kind == "patient_zero" for e in self._events[self._next_event :])
+                )
         if self.params[Param.RESCUE_ROOM] >= 0 and self.t >= self._rescue_until - 1e-9:
             self.params[Param.RESCUE_ROOM] = -1.0
             self._log_world(EventKind.RESCUE_LEAVES, self.building.rooms[self._rescue_room].name)
@@ -1019,7 +1036,7 @@ class SchoolSim:
             "people": n,
             "simulated_s": round(self.t, 6),
             "simulated": format_duration(self.t),
-            "ended": "nobody left in the building" if self._stopped_early else "end of the scenario",
+            "ended": self._stopped_early or "end of the scenario",
             "counts": counts,
             "ever_bitten": int(self._ever_bitten[0]),
             "left_bitten": int(people["fate"].isin(["escaped_bitten", "rescued_bitten"]).sum()),
