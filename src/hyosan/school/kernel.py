@@ -138,7 +138,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
     door_watch = social[4]
     tr_t, n_tr, ever_bitten = rec[5], rec[7], rec[8]
     (room_zombies, room_chatter, occupancy, tile_head, agent_next, cell_zombies, cell_prey, cell_next, prey_on_floor,
-     active, heard, lure_seen, zombies, living, movers, alive) = scratch  # fmt: skip
+     active, heard, lure_seen, zombies, living, movers, alive, zombie_rows, prey_rows) = scratch  # fmt: skip
     n_lures = lure.shape[0]
     lure_seen[0] += 1  # Python may have rung new sounds since the last call: nothing heard before holds
     lure_seen[1] = -1
@@ -174,6 +174,8 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
         # and talkers per room.
         cell_zombies[:] = -1
         cell_prey[:] = -1
+        zombie_rows[:] = 0
+        prey_rows[:] = 0
         prey_on_floor[:] = 0
         room_zombies[:] = 0
         room_chatter[:] = 0
@@ -207,6 +209,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
                 n_zombies += 1
                 cell_next[i] = cell_zombies[floor[i], cy, cx]
                 cell_zombies[floor[i], cy, cx] = i
+                zombie_rows[floor[i], cy] |= np.int64(1) << min(cx, 63)
                 r = room_of[floor[i], row[i], col[i]]
                 if r >= 0:
                     room_zombies[r] += 1
@@ -221,6 +224,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
                     prey_on_floor[floor[i]] += 1
                     cell_next[i] = cell_prey[floor[i], cy, cx]
                     cell_prey[floor[i], cy, cx] = i
+                    prey_rows[floor[i], cy] |= np.int64(1) << min(cx, 63)
                 if intent[i] == CALM and (s == HEALTHY or s == BITTEN):
                     r = room_of[floor[i], row[i], col[i]]
                     if r >= 0:
@@ -255,11 +259,11 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
                 lure_seen[2 + n_lures + a] = room_chatter[lure_room[s]] if lure_room[s] >= 0 else 0
 
         # --- sense, decide, move: zombies first, then people ------------------------------------------
-        _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, stair_ptr, stair_to, lure, lure_room, room_lure, active,
+        _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, prey_rows, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                      n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading,
                      hunt, rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t,
                      ev_i, n_ev, heard, lure_seen[0], movers, n_movers)  # fmt: skip
-        _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, room_door_ptr, room_doors, room_refuge,
+        _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, zombie_rows, room_door_ptr, room_doors, room_refuge,
                     room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active,
                     n_active, room_lure, minds[8], minds[9], state, stress, hambie_status,
                     intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at,
@@ -555,9 +559,10 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
     lure, lure_until, lure_room = lures[0], lures[1], lures[2]
     room_zombies, room_chatter, cell_zombies, cell_prey = scratch[0], scratch[1], scratch[5], scratch[6]
     cell_next, prey_on_floor, active = scratch[7], scratch[8], scratch[9]
+    zombie_rows, prey_rows = scratch[16], scratch[17]
     _, H, W = tiles.shape
     n = state.shape[0]
-    _index_cells(state, floor, row, col, cell_zombies, cell_prey, cell_next, prey_on_floor)
+    _index_cells(state, floor, row, col, cell_zombies, cell_prey, cell_next, prey_on_floor, zombie_rows, prey_rows)
     room_zombies[:] = 0
     room_chatter[:] = 0
     for i in range(n):
@@ -580,8 +585,8 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
         if state[i] == ZOMBIE:
             if prey_on_floor[floor[i]] > 0:
                 seen = _nearest_visible(i, params[Param.ZOMBIE_SIGHT_LIT], params[Param.ZOMBIE_SIGHT_DARK], tile_m,
-                                        tiles, doors, light, world[11], floor, row, col, cell_prey, cell_next, intent,
-                                        False)  # fmt: skip
+                                        tiles, doors, light, world[11], floor, row, col, cell_prey, prey_rows,
+                                        cell_next, intent, False)  # fmt: skip
                 if seen >= 0:
                     return False
             if (
@@ -594,8 +599,8 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
             if intent[i] == HIDE and r >= 0 and room_zombies[r] == 0:
                 continue  # hidden behind a shut door: they do not look out
             seen = _nearest_visible(i, params[Param.PERSON_SIGHT_LIT], params[Param.PERSON_SIGHT_DARK], tile_m,
-                                    tiles, doors, light, world[11], floor, row, col, cell_zombies, cell_next,
-                                    intent, state[i] == BITTEN)  # fmt: skip
+                                    tiles, doors, light, world[11], floor, row, col, cell_zombies, zombie_rows,
+                                    cell_next, intent, state[i] == BITTEN)  # fmt: skip
             if seen >= 0:
                 return False
     return True
@@ -605,7 +610,7 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
 
 
 @nb.njit(cache=True, _nrt=False)
-def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, stair_ptr, stair_to, lure, lure_room, room_lure, active,
+def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, prey_rows, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                  n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading, hunt,
                  rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t, ev_i,
                  n_ev, heard, epoch, zombies, n_zombies):  # fmt: skip
@@ -634,8 +639,8 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_r
             target = -1
             if prey_on_floor[floor[i]] > 0:  # most floors are empty of people late in a run
                 target = _nearest_visible(i, params[Param.ZOMBIE_SIGHT_LIT], params[Param.ZOMBIE_SIGHT_DARK], tile_m,
-                                          tiles, doors, light, sight_rects, floor, row, col, cell_prey, cell_next,
-                                          intent, False)  # fmt: skip
+                                          tiles, doors, light, sight_rects, floor, row, col, cell_prey, prey_rows,
+                                          cell_next, intent, False)  # fmt: skip
             if target >= 0:
                 intent[i] = CHASE
                 seen_at[i] = t
@@ -825,7 +830,7 @@ def _loudest_lure(f, y, x, params, lure, lure_room, active, n_active, room_chatt
 
 
 @nb.njit(cache=True, _nrt=False)
-def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, room_door_ptr, room_doors, room_refuge,
+def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, zombie_rows, room_door_ptr, room_doors, room_refuge,
                  room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active, n_active,
                  room_lure, out_ptr, out_to, state,
                  stress, hambie_status, intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at, seen_y,
@@ -877,7 +882,7 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_re
         sees = False
         if state[i] != HAMBIE and not hidden_safe and (alert or (i + tick) % 4 == 0):
             z = _nearest_visible(i, params[Param.PERSON_SIGHT_LIT], params[Param.PERSON_SIGHT_DARK], tile_m, tiles, doors,
-                                 light, sight_rects, floor, row, col, cell_zombies, cell_next, intent,
+                                 light, sight_rects, floor, row, col, cell_zombies, zombie_rows, cell_next, intent,
                                  state[i] == BITTEN)  # fmt: skip
             if z >= 0:
                 seen_at[i] = t
@@ -1777,23 +1782,20 @@ def _hambie_vote(h, finder, t, room_of, state, intent, floor, row, col, seen_at,
 
 @nb.njit(cache=True, _nrt=False)
 def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, sight_rects, floor, row, col, cell_head,
-                     cell_next, intent, skip_idle) -> int:  # fmt: skip
+                     cell_rows, cell_next, intent, skip_idle) -> int:  # fmt: skip
     """Nearest agent of the cell lists `cell_head` (zombies, or people zombies hunt) that agent i sees; -1 if none.
 
-    Only the sensing cells within the lit sight range are visited (no per-agent field of view); a
-    target standing in the dark is seen only within the dark range; line of sight is tested only for
-    a candidate nearer than the best so far, and not at all for one in the observer's open rectangle
-    (`senses.open_rectangles`). With `skip_idle`, idle agents are not seen (the bitten
-    take no fright at zombies that stand and pay them no heed: zombies pass the bitten by).
+    Only the sensing cells within the lit sight range are visited (no per-agent field of view), and of
+    those only the ones `cell_rows` marks as holding anyone (bit cx of row cy; bit 63 stands for every
+    cell from 63 on); a target standing in the dark is seen only within the dark range; line of sight
+    is tested only for a candidate nearer than the best so far, and not at all for one in the
+    observer's open rectangle (`senses.open_rectangles`). With `skip_idle`, idle agents are not seen
+    (the bitten take no fright at zombies that stand and pay them no heed: zombies pass the bitten by).
     """
     _, CH, CW = cell_head.shape
-    _, H, W = tiles.shape
-    flat_tiles = tiles.reshape(tiles.size)  # views: the shared line-of-sight kernel reads flat arrays
-    flat_doors = doors.reshape(doors.size)
     f = floor[i]
     y0 = row[i]
     x0 = col[i]
-    rect = sight_rects[f, y0, x0]
     cy0 = y0 // CELL
     cx0 = x0 // CELL
     rings = int(sight_lit / tile_m) // CELL + 1
@@ -1804,31 +1806,67 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, sigh
     for ring in range(rings + 1):
         if ring >= 2 and best_d2 <= ((ring - 1) * CELL * tile_m) ** 2:
             break
+        lo = max(0, cx0 - ring)
+        hi = min(CW - 1, cx0 + ring)
         for cy in range(max(0, cy0 - ring), min(CH, cy0 + ring + 1)):
-            edge_row = cy == cy0 - ring or cy == cy0 + ring
-            step = 1 if edge_row or ring == 0 else 2 * ring  # inner rows: only the ring's two ends
-            for cx in range(cx0 - ring, cx0 + ring + 1, step):
-                if cx < 0 or cx >= CW:
-                    continue
-                p = cell_head[f, cy, cx]
-                while p >= 0:
-                    if p != i and floor[p] == f and not (skip_idle and intent[p] == IDLE):
-                        yy = row[p]
-                        xx = col[p]
-                        d2 = ((yy - y0) ** 2 + (xx - x0) ** 2) * tile_m * tile_m
-                        reach_m = sight_lit if light[f, yy, xx] else sight_dark
-                        if (
-                            d2 <= reach_m * reach_m
-                            and d2 < best_d2
-                            and (
-                                (rect >= 0 and sight_rects[f, yy, xx] == rect)
-                                or line_of_sight_flat(flat_tiles, flat_doors, f * H * W, W, y0, x0, yy, xx)
-                            )
-                        ):
-                            best = p
-                            best_d2 = d2
-                    p = cell_next[p]
+            marked = cell_rows[f, cy]
+            if marked == 0:
+                continue  # (most rows, late in a run)
+            if cy == cy0 - ring or cy == cy0 + ring:  # the ring's top or bottom row: all of it, in order
+                bits = marked & _bits_from(lo) & _bits_upto(min(hi, 63))
+                while bits != 0:
+                    low = bits & -bits
+                    bits ^= low
+                    cx = 63 if low < 0 else int(math.log2(float(low)) + 0.5)
+                    for c in range(cx, hi + 1 if cx == 63 else cx + 1):
+                        best, best_d2 = _look_in_cell(i, f, cy, c, y0, x0, best, best_d2, sight_lit, sight_dark,
+                                                      tile_m, tiles, doors, light, sight_rects, floor, row, col,
+                                                      cell_head, cell_next, intent, skip_idle)  # fmt: skip
+            else:  # a row in between: only the ring's two ends
+                for c in (cx0 - ring, cx0 + ring):
+                    if 0 <= c < CW and marked & (np.int64(1) << min(c, 63)) != 0:
+                        best, best_d2 = _look_in_cell(i, f, cy, c, y0, x0, best, best_d2, sight_lit, sight_dark,
+                                                      tile_m, tiles, doors, light, sight_rects, floor, row, col,
+                                                      cell_head, cell_next, intent, skip_idle)  # fmt: skip
     return best
+
+
+@nb.njit(cache=True, _nrt=False, inline="always")
+def _bits_from(lo):
+    return ~((np.int64(1) << lo) - 1)  # bits lo..63
+
+
+@nb.njit(cache=True, _nrt=False, inline="always")
+def _bits_upto(hi):
+    return np.int64(-1) if hi >= 63 else (np.int64(1) << (hi + 1)) - 1  # bits 0..hi
+
+
+@nb.njit(cache=True, _nrt=False, inline="always")
+def _look_in_cell(i, f, cy, cx, y0, x0, best, best_d2, sight_lit, sight_dark, tile_m, tiles, doors, light, sight_rects,
+                  floor, row, col, cell_head, cell_next, intent, skip_idle):  # fmt: skip
+    _, H, W = tiles.shape
+    flat_tiles = tiles.reshape(tiles.size)  # views: the shared line-of-sight kernel reads flat arrays
+    flat_doors = doors.reshape(doors.size)
+    rect = sight_rects[f, y0, x0]
+    p = cell_head[f, cy, cx]
+    while p >= 0:
+        if p != i and floor[p] == f and not (skip_idle and intent[p] == IDLE):
+            yy = row[p]
+            xx = col[p]
+            d2 = ((yy - y0) ** 2 + (xx - x0) ** 2) * tile_m * tile_m
+            reach_m = sight_lit if light[f, yy, xx] else sight_dark
+            if (
+                d2 <= reach_m * reach_m
+                and d2 < best_d2
+                and (
+                    (rect >= 0 and sight_rects[f, yy, xx] == rect)
+                    or line_of_sight_flat(flat_tiles, flat_doors, f * H * W, W, y0, x0, yy, xx)
+                )
+            ):
+                best = p
+                best_d2 = d2
+        p = cell_next[p]
+    return best, best_d2
 
 
 # --- the tile index, moves, and small helpers ------------------------------------------------------
@@ -1849,17 +1887,22 @@ def _index_tiles(state, floor, row, col, H, W, occupancy, tile_head, agent_next)
 
 
 @nb.njit(cache=True, _nrt=False)
-def _index_cells(state, floor, row, col, cell_zombies, cell_prey, cell_next, prey_on_floor):
-    """Sensing cells: one linked list of zombies and one of the people zombies hunt, per cell."""
+def _index_cells(state, floor, row, col, cell_zombies, cell_prey, cell_next, prey_on_floor, zombie_rows, prey_rows):
+    """Sensing cells: one linked list of zombies and one of the people zombies hunt, per cell, and per row
+    of cells a bit mask of the cells that hold any (see `_nearest_visible`)."""
     cell_zombies[:] = -1
     cell_prey[:] = -1
+    zombie_rows[:] = 0
+    prey_rows[:] = 0
     prey_on_floor[:] = 0
     for i in range(state.shape[0]):
         s = state[i]
         if s == ZOMBIE:
             heads = cell_zombies
+            rows = zombie_rows
         elif s == HEALTHY:
             heads = cell_prey
+            rows = prey_rows
             prey_on_floor[floor[i]] += 1
         else:
             continue
@@ -1867,6 +1910,7 @@ def _index_cells(state, floor, row, col, cell_zombies, cell_prey, cell_next, pre
         cx = col[i] // CELL
         cell_next[i] = heads[floor[i], cy, cx]
         heads[floor[i], cy, cx] = i
+        rows[floor[i], cy] |= np.int64(1) << min(cx, 63)
 
 
 @nb.njit(cache=True, _nrt=False)

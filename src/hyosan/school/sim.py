@@ -314,7 +314,7 @@ class SchoolSim:
         if len(self.params) < Param.N:  # a checkpoint from before freezing (nobody freezes) or the died-out stop
             self.params = np.concatenate([self.params, np.zeros(Param.N - len(self.params))])
         self._new_caches()
-        if "alive_list" not in state:  # a checkpoint from before these work arrays
+        if "prey_rows" not in state:  # a checkpoint from before these work arrays
             self._new_work_arrays()
         if "sac_other" not in state:  # a checkpoint from before going back and luring
             self._setup_sacrifices()
@@ -680,7 +680,8 @@ class SchoolSim:
     def _scratch(self) -> tuple:
         return (self.room_zombies, self.room_chatter, self.occupancy, self.tile_head, self.agent_next, self.cell_zombies,
                 self.cell_prey, self.cell_next, self.prey_on_floor, self.active_lures, self.heard,
-                self.lure_seen, self.zombie_list, self.living_list, self.mover_list, self.alive_list)  # fmt: skip
+                self.lure_seen, self.zombie_list, self.living_list, self.mover_list, self.alive_list, self.zombie_rows,
+                self.prey_rows)  # fmt: skip
 
     def _new_work_arrays(self) -> None:
         # What each zombie last heard, as (epoch, tile, lure), and the lures sounding when that epoch began
@@ -692,6 +693,9 @@ class SchoolSim:
         self.living_list = np.zeros(len(self.state), dtype=np.int64)
         self.mover_list = np.zeros(len(self.state), dtype=np.int64)
         self.alive_list = np.zeros(len(self.state), dtype=np.int64)
+        # Per row of sensing cells, a bit mask of the cells holding zombies, and prey (see `kernel._nearest_visible`).
+        self.zombie_rows = np.zeros(self.cell_zombies.shape[:2], dtype=np.int64)
+        self.prey_rows = np.zeros(self.cell_zombies.shape[:2], dtype=np.int64)
 
     def _minds(self) -> tuple:
         return (self.stress, self.hunger, self.hambie_status, self.screamed_at, self.mind_state, *self._tie_csr)
