@@ -225,7 +225,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
                     cell_next[i] = cell_prey[floor[i], cy, cx]
                     cell_prey[floor[i], cy, cx] = i
                     prey_rows[floor[i], cy] |= np.int64(1) << min(cx, 63)
-                if intent[i] == CALM and (s == HEALTHY or s == BITTEN):
+                if intent[i] == CALM and s == HEALTHY:  # the bitten keep quiet (see `_quiet_sight_and_sound`)
                     r = room_of[floor[i], row[i], col[i]]
                     if r >= 0:
                         room_chatter[r] += 1
@@ -571,7 +571,9 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
             continue
         if state[i] == ZOMBIE:
             room_zombies[r] += 1
-        elif intent[i] == CALM and (state[i] == HEALTHY or state[i] == BITTEN):
+        elif intent[i] == CALM and state[i] == HEALTHY:
+            # Only the healthy talk: a bitten person keeps quiet (hiding the bite, or in fever), so one
+            # alone does not call the zombies in, to frighten it off, to call them in again when it calms.
             room_chatter[r] += 1
     n_active = 0
     for k in range(lure.shape[0]):
