@@ -59,3 +59,22 @@ def test_forks_refuse_what_cannot_change_mid_run(run_dir, tmp_path):
         text=True,
     )
     assert done.returncode == 2 and "--checkpoint-every" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_future_in_which_the_outbreak_died_out_is_censored_at_the_forks_end(tmp_path):
+    # Tiny school, seed 1: patient zero is struck down and the run ends early ("the outbreak died
+    # out"). The school can no longer fall in such a future, so it counts as falling at the end the
+    # fork ran to, not at the moment it stopped (which would look like the earliest fall of all).
+    folder = tmp_path / "run"
+    res = SchoolSim.from_scenario("tiny-school", seed=1).run(checkpoint_every=300.0, checkpoint_dir=folder / "checkpoints")
+    res.save(folder)
+    assert res.summary["ended"] == "the outbreak died out" and res.summary["school_fell_s"] is None
+    report = fork_run(folder, 600.0, {"zombie.bite_chance": 0.6}, 3, until_s=3600.0)
+    t = report.table
+    original = t[t.arm == "original"].iloc[0]
+    assert original.end_s == 3600.0 and original.school_fell_s != original.school_fell_s  # NaN: never fell
+    assert (t.end_s == 3600.0).all()
+    fell = report.summary().set_index("outcome").loc["school_fell_s"]
+    never = t[t.arm == "baseline"].school_fell_s.isna()
+    if never.all():
+        assert fell.baseline_mean == 3600.0

@@ -7,7 +7,8 @@ made symmetric by accepting either direction's line (A sees B exactly when B see
 a diagonal step through a crack between two opaque tiles is blocked. Walls, void and closed, locked or
 barricaded doors block sight; floor, stairs, exits, windows and open or broken doors let it through.
 Range depends on the light at the target: `SightParams.sight_range_lit_m` in a lit tile,
-`SightParams.sight_range_dark_m` in the dark.
+`SightParams.sight_range_dark_m` in the dark. `open_rectangles` splits each room into rectangles with
+nothing opaque in them, within which everyone sees everyone: the school kernel traces no line there.
 
 Why: a field of view per agent is the wrong shape of work. Measured on the default Hyosan High with
 1,000 agents (500 people, 500 zombies on random walkable tiles, each side looking for the nearest of
@@ -22,7 +23,8 @@ and tcod's field of view would still leave the nearest target to be found, on a 
 
 Sound is a Dijkstra over attenuation from the source (see `sound_levels` for the formula) that stops
 at the hearing floor, on search arrays reused between calls: a 100 dB phone in classroom 2-5 costs
-0.38 ms, a 40 dB whisper 0.02 ms.
+0.38 ms, a 40 dB whisper 0.02 ms. `sound_field` also names the doors the search looked at: the field
+holds for as long as those doors are as they were, whatever the others do.
 """
 
 from __future__ import annotations

@@ -59,8 +59,9 @@ class ForkReport:
         rows = []
         for name in OUTCOMES:
             if name in _CENSORED:
-                # A future in which it never happened counts as happening at its end (censored),
-                # so that every pair keeps a difference.
+                # A future in which it never happened counts as happening at the end it was run to
+                # (censored), so that every pair keeps a difference: also one that stopped early (the
+                # outbreak died out, nobody was left), in which it can no longer happen.
                 base[name] = base[name].fillna(base["end_s"])
                 alt[name] = alt[name].fillna(alt["end_s"])
             diff = (alt[name] - base[name]).to_numpy(dtype=float)
@@ -83,8 +84,12 @@ OUTCOMES = ("survivors", "bitten", "zombies", "dead_zombies", "named_survivors",
 _CENSORED = ("school_fell_s",)  # times: NaN when it did not happen within the future
 
 
-def outcome_row(results: Results) -> dict[str, float]:
-    """The outcomes a fork compares, from one run's results."""
+def outcome_row(results: Results, horizon_s: float | None = None) -> dict[str, float]:
+    """The outcomes a fork compares, from one run's results.
+
+    ``end_s`` is `horizon_s`, the time the future was run to (default: where it stopped); a censored
+    time counts as that.
+    """
     c = results.summary["counts"]
     fell = results.summary.get("school_fell_s")
     return {
@@ -94,7 +99,7 @@ def outcome_row(results: Results) -> dict[str, float]:
         "dead_zombies": c["dead"],
         "named_survivors": len(results.summary.get("survivors_by_name") or []),
         "school_fell_s": math.nan if fell is None else float(fell),
-        "end_s": float(results.summary.get("simulated_s", math.nan)),
+        "end_s": float(results.summary.get("simulated_s", math.nan)) if horizon_s is None else float(horizon_s),
     }
 
 
@@ -128,8 +133,9 @@ def fork_run(
     ckpt = checkpoint_before(run_dir, at_s)
     start = SchoolSim.resume(ckpt)
     _check_changes(start, changes)
-    original = outcome_row(load_results(run_dir)) if until_s is None else outcome_row(_future(ckpt, {}, None, until_s))
-    tasks = [(ckpt, dict(changes) if arm == "alternative" else {}, r, until_s, arm) for r in range(replicates)
+    horizon = start.scenario.run.duration if until_s is None else min(until_s, start.scenario.run.duration)
+    original = outcome_row(load_results(run_dir) if until_s is None else _future(ckpt, {}, None, until_s), horizon)
+    tasks = [(ckpt, dict(changes) if arm == "alternative" else {}, r, until_s, arm, horizon) for r in range(replicates)
              for arm in ("baseline", "alternative")]  # fmt: skip
     rows: list[dict[str, Any]] = [{"arm": "original", "replicate": -1, **original}]
     done = 0
@@ -153,9 +159,9 @@ def fork_run(
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def _task(task: tuple[Path, dict[str, Any], int, float | None, str]) -> dict[str, Any]:
-    ckpt, changes, replicate, until_s, arm = task
-    return {"arm": arm, "replicate": replicate, **outcome_row(_future(ckpt, changes, replicate, until_s))}
+def _task(task: tuple[Path, dict[str, Any], int, float | None, str, float]) -> dict[str, Any]:
+    ckpt, changes, replicate, until_s, arm, horizon = task
+    return {"arm": arm, "replicate": replicate, **outcome_row(_future(ckpt, changes, replicate, until_s), horizon)}
 
 
 def _future(ckpt: Path, changes: Mapping[str, Any], replicate: int | None, until_s: float | None) -> Results:

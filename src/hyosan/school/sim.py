@@ -910,8 +910,9 @@ class SchoolSim:
         assert not np.isin(under[on_map], (Tile.WALL, Tile.VOID, Tile.WINDOW)).any(), (
             f"an agent is inside a wall at t={self.t}"
         )
-        # Nobody stands in a shut doorway, and a shut door opens only through a logged event.
-        in_doorway = on_map & (under == Tile.DOOR)
+        # Nobody stands in a shut doorway, and a shut door opens only through a logged event. (The dead are
+        # out of the tile index: a zombie struck down in a doorway lies there and does not keep it open.)
+        in_doorway = on_map & (state != State.DEAD) & (under == Tile.DOOR)
         shut = ~np.isin(
             b.door_state[self.floor[in_doorway], self.row[in_doorway], self.col[in_doorway]],
             (DoorState.OPEN, DoorState.BROKEN),
