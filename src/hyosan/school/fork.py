@@ -196,8 +196,7 @@ def _apply(sim: SchoolSim, changes: Mapping[str, Any]) -> None:
         # Events still to come follow the new schedule; those already past stay in the past.
         sim._events = [e for e in sorted(sim.scenario.events, key=lambda e: e.at) if e.at > sim.t + 1e-9]
         sim._next_event = 0
-        if any(e.kind == "patient_zero" for e in sim._events):
-            sim.params[Param.STOP_WHEN_DIED_OUT] = 0.0  # another patient zero to come: the outbreak may start again
+        sim._set_died_out_stop()  # a patient zero still to come may start the outbreak again
 
 
 def _reseed(sim: SchoolSim, replicate: int) -> None:

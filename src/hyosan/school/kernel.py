@@ -172,11 +172,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
         # zombies that move or fight this tick (`movers`: an idle zombie does nothing but look every
         # sixth tick, see `_zombies_act`, and hunts nothing); zombies and prey per sensing cell; zombies
         # and talkers per room.
-        cell_zombies[:] = -1
-        cell_prey[:] = -1
-        zombie_rows[:] = 0
-        prey_rows[:] = 0
-        prey_on_floor[:] = 0
+        _clear_cells(cell_zombies, cell_prey, zombie_rows, prey_rows, prey_on_floor)
         room_zombies[:] = 0
         room_chatter[:] = 0
         n_zombies = 0
@@ -207,9 +203,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
             if s == ZOMBIE:
                 zombies[n_zombies] = i
                 n_zombies += 1
-                cell_next[i] = cell_zombies[floor[i], cy, cx]
-                cell_zombies[floor[i], cy, cx] = i
-                zombie_rows[floor[i], cy] |= np.int64(1) << min(cx, 63)
+                _file_in_cell(i, floor[i], cy, cx, cell_zombies, zombie_rows, cell_next)
                 r = room_of[floor[i], row[i], col[i]]
                 if r >= 0:
                     room_zombies[r] += 1
@@ -222,9 +216,7 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
                 n_infected += s != HEALTHY
                 if s == HEALTHY:
                     prey_on_floor[floor[i]] += 1
-                    cell_next[i] = cell_prey[floor[i], cy, cx]
-                    cell_prey[floor[i], cy, cx] = i
-                    prey_rows[floor[i], cy] |= np.int64(1) << min(cx, 63)
+                    _file_in_cell(i, floor[i], cy, cx, cell_prey, prey_rows, cell_next)
                 if intent[i] == CALM and s == HEALTHY:  # the bitten keep quiet (see `_quiet_sight_and_sound`)
                     r = room_of[floor[i], row[i], col[i]]
                     if r >= 0:
@@ -443,34 +435,44 @@ def _advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, 
     return t, STOP_TIME
 
 
+# The three chances fear gives at each minds step, in `_minds_act`'s order; the quiet kernel asks the
+# same questions (`_calm_enough`, `_a_chance_comes_up`), so they are written once.
+
+
+@nb.njit(cache=True, _nrt=False, inline="always")
+def _may_scream(i, stress_i, t, params, screamed_at) -> bool:
+    return stress_i > params[Param.SCREAM_ABOVE] and t - screamed_at[i] >= _SCREAM_GAP_S
+
+
+@nb.njit(cache=True, _nrt=False, inline="always")
+def _may_bolt(i, stress_i, params, intent) -> bool:
+    return intent[i] == HIDE and stress_i > params[Param.PANIC_ABOVE]
+
+
+@nb.njit(cache=True, _nrt=False, inline="always")
+def _may_split(i, stress_i, params, group, is_bully) -> bool:
+    # Under pressure groups split: bullies look after themselves first.
+    return group[i] >= 0 and stress_i > params[Param.SPLIT_ABOVE] - (params[Param.BULLY_MARGIN] if is_bully[i] else 0.0)
+
+
 @nb.njit(cache=True, _nrt=False, inline="always")
 def _calm_enough(i, after, t, params, intent, group, is_bully, screamed_at) -> bool:
     """Whether person i, at this stress, would draw no chance to scream, bolt or leave their group."""
-    if after > params[Param.SCREAM_ABOVE] and t - screamed_at[i] >= _SCREAM_GAP_S:
-        return False
-    if intent[i] == HIDE and after > params[Param.PANIC_ABOVE]:
-        return False
-    if group[i] >= 0:
-        above = params[Param.SPLIT_ABOVE] - (params[Param.BULLY_MARGIN] if is_bully[i] else 0.0)
-        if after > above:
-            return False
-    return True
+    return not (
+        _may_scream(i, after, t, params, screamed_at)
+        or _may_bolt(i, after, params, intent)
+        or _may_split(i, after, params, group, is_bully)
+    )
 
 
 @nb.njit(cache=True, _nrt=False)
 def _a_chance_comes_up(i, after, t, dt_m, params, intent, group, is_bully, screamed_at, rng) -> bool:
     """Person i's draws of `_minds_act` at this stress, in its order: scream, bolt, leave the group."""
-    if after > params[Param.SCREAM_ABOVE] and t - screamed_at[i] >= _SCREAM_GAP_S:
-        if _uniform(rng) < params[Param.SCREAM_CHANCE_PER_S] * dt_m:
-            return True
-    if intent[i] == HIDE and after > params[Param.PANIC_ABOVE]:
-        if _uniform(rng) < params[Param.PANIC_CHANCE_PER_S] * dt_m:
-            return True
-    if group[i] >= 0:
-        above = params[Param.SPLIT_ABOVE] - (params[Param.BULLY_MARGIN] if is_bully[i] else 0.0)
-        if after > above and _uniform(rng) < params[Param.SPLIT_CHANCE_PER_S] * dt_m:
-            return True
-    return False
+    if _may_scream(i, after, t, params, screamed_at) and _uniform(rng) < params[Param.SCREAM_CHANCE_PER_S] * dt_m:
+        return True
+    if _may_bolt(i, after, params, intent) and _uniform(rng) < params[Param.PANIC_CHANCE_PER_S] * dt_m:
+        return True
+    return _may_split(i, after, params, group, is_bully) and _uniform(rng) < params[Param.SPLIT_CHANCE_PER_S] * dt_m
 
 
 @nb.njit(cache=True, _nrt=False)
@@ -1613,30 +1615,22 @@ def _minds_act(t, dt_m, params, tiles, doors, light, room_of, state, intent, flo
         f = floor[i]
         stress[i] = _stress_after(i, t, dt_m, params, light, state, intent, floor, row, col, seen_at, stress,
                                   out_ptr, out_to, out_weight)  # fmt: skip
-        if (
-            stress[i] > params[Param.SCREAM_ABOVE]
-            and t - screamed_at[i] >= _SCREAM_GAP_S
-            and _uniform(rng) < params[Param.SCREAM_CHANCE_PER_S] * dt_m
-        ):
+        if _may_scream(i, stress[i], t, params, screamed_at) and _uniform(rng) < params[Param.SCREAM_CHANCE_PER_S] * dt_m:
             screamed_at[i] = t
             _log(ev_t, ev_i, n_ev, t, EV_SCREAM, i, -1, f, row[i], col[i])
-        if intent[i] == HIDE and stress[i] > params[Param.PANIC_ABOVE]:
-            if _uniform(rng) < params[Param.PANIC_CHANCE_PER_S] * dt_m:
-                intent[i] = FLEE  # bolts, from nothing in particular: away from where they hid
-                seen_at[i] = t
-                seen_y[i] = row[i]
-                seen_x[i] = col[i]
-                _log(ev_t, ev_i, n_ev, t, EV_PANIC, i, -1, f, row[i], col[i])
-        # Under pressure groups split: bullies look after themselves first.
-        g = social[0][i]
-        if g >= 0:
-            above = params[Param.SPLIT_ABOVE] - (params[Param.BULLY_MARGIN] if social[2][i] else 0.0)
-            if stress[i] > above and _uniform(rng) < params[Param.SPLIT_CHANCE_PER_S] * dt_m:
-                leader = social[1][g]
-                social[0][i] = -1
-                if leader == i:
-                    social[1][g] = -1  # the others are on their own now
-                _log(ev_t, ev_i, n_ev, t, EV_ABANDON, i, leader, f, row[i], col[i])
+        if _may_bolt(i, stress[i], params, intent) and _uniform(rng) < params[Param.PANIC_CHANCE_PER_S] * dt_m:
+            intent[i] = FLEE  # bolts, from nothing in particular: away from where they hid
+            seen_at[i] = t
+            seen_y[i] = row[i]
+            seen_x[i] = col[i]
+            _log(ev_t, ev_i, n_ev, t, EV_PANIC, i, -1, f, row[i], col[i])
+        if _may_split(i, stress[i], params, social[0], social[2]) and _uniform(rng) < params[Param.SPLIT_CHANCE_PER_S] * dt_m:
+            g = social[0][i]
+            leader = social[1][g]
+            social[0][i] = -1
+            if leader == i:
+                social[1][g] = -1  # the others are on their own now
+            _log(ev_t, ev_i, n_ev, t, EV_ABANDON, i, leader, f, row[i], col[i])
 
 
 @nb.njit(cache=True, _nrt=False)
@@ -1798,6 +1792,7 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, sigh
     f = floor[i]
     y0 = row[i]
     x0 = col[i]
+    rect = sight_rects[f, y0, x0]
     cy0 = y0 // CELL
     cx0 = x0 // CELL
     rings = int(sight_lit / tile_m) // CELL + 1
@@ -1821,13 +1816,13 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, sigh
                     bits ^= low
                     cx = 63 if low < 0 else int(math.log2(float(low)) + 0.5)
                     for c in range(cx, hi + 1 if cx == 63 else cx + 1):
-                        best, best_d2 = _look_in_cell(i, f, cy, c, y0, x0, best, best_d2, sight_lit, sight_dark,
+                        best, best_d2 = _look_in_cell(i, f, cy, c, y0, x0, rect, best, best_d2, sight_lit, sight_dark,
                                                       tile_m, tiles, doors, light, sight_rects, floor, row, col,
                                                       cell_head, cell_next, intent, skip_idle)  # fmt: skip
             else:  # a row in between: only the ring's two ends
                 for c in (cx0 - ring, cx0 + ring):
                     if 0 <= c < CW and marked & (np.int64(1) << min(c, 63)) != 0:
-                        best, best_d2 = _look_in_cell(i, f, cy, c, y0, x0, best, best_d2, sight_lit, sight_dark,
+                        best, best_d2 = _look_in_cell(i, f, cy, c, y0, x0, rect, best, best_d2, sight_lit, sight_dark,
                                                       tile_m, tiles, doors, light, sight_rects, floor, row, col,
                                                       cell_head, cell_next, intent, skip_idle)  # fmt: skip
     return best
@@ -1844,12 +1839,12 @@ def _bits_upto(hi):
 
 
 @nb.njit(cache=True, _nrt=False, inline="always")
-def _look_in_cell(i, f, cy, cx, y0, x0, best, best_d2, sight_lit, sight_dark, tile_m, tiles, doors, light, sight_rects,
-                  floor, row, col, cell_head, cell_next, intent, skip_idle):  # fmt: skip
+def _look_in_cell(i, f, cy, cx, y0, x0, rect, best, best_d2, sight_lit, sight_dark, tile_m, tiles, doors, light,
+                  sight_rects, floor, row, col, cell_head, cell_next, intent, skip_idle):  # fmt: skip
+    """The nearest seen so far after the agents of one cell, as (agent, squared distance); `rect`: the observer's."""
     _, H, W = tiles.shape
     flat_tiles = tiles.reshape(tiles.size)  # views: the shared line-of-sight kernel reads flat arrays
     flat_doors = doors.reshape(doors.size)
-    rect = sight_rects[f, y0, x0]
     p = cell_head[f, cy, cx]
     while p >= 0:
         if p != i and floor[p] == f and not (skip_idle and intent[p] == IDLE):
@@ -1892,11 +1887,7 @@ def _index_tiles(state, floor, row, col, H, W, occupancy, tile_head, agent_next)
 def _index_cells(state, floor, row, col, cell_zombies, cell_prey, cell_next, prey_on_floor, zombie_rows, prey_rows):
     """Sensing cells: one linked list of zombies and one of the people zombies hunt, per cell, and per row
     of cells a bit mask of the cells that hold any (see `_nearest_visible`)."""
-    cell_zombies[:] = -1
-    cell_prey[:] = -1
-    zombie_rows[:] = 0
-    prey_rows[:] = 0
-    prey_on_floor[:] = 0
+    _clear_cells(cell_zombies, cell_prey, zombie_rows, prey_rows, prey_on_floor)
     for i in range(state.shape[0]):
         s = state[i]
         if s == ZOMBIE:
@@ -1908,11 +1899,24 @@ def _index_cells(state, floor, row, col, cell_zombies, cell_prey, cell_next, pre
             prey_on_floor[floor[i]] += 1
         else:
             continue
-        cy = row[i] // CELL
-        cx = col[i] // CELL
-        cell_next[i] = heads[floor[i], cy, cx]
-        heads[floor[i], cy, cx] = i
-        rows[floor[i], cy] |= np.int64(1) << min(cx, 63)
+        _file_in_cell(i, floor[i], row[i] // CELL, col[i] // CELL, heads, rows, cell_next)
+
+
+@nb.njit(cache=True, _nrt=False, inline="always")
+def _clear_cells(cell_zombies, cell_prey, zombie_rows, prey_rows, prey_on_floor):
+    cell_zombies[:] = -1
+    cell_prey[:] = -1
+    zombie_rows[:] = 0
+    prey_rows[:] = 0
+    prey_on_floor[:] = 0
+
+
+@nb.njit(cache=True, _nrt=False, inline="always")
+def _file_in_cell(i, f, cy, cx, cell_head, cell_rows, cell_next):
+    """Agent i at the head of its sensing cell's list; the cell marked in its row's mask (bit 63: any from 63 on)."""
+    cell_next[i] = cell_head[f, cy, cx]
+    cell_head[f, cy, cx] = i
+    cell_rows[f, cy] |= np.int64(1) << min(cx, 63)
 
 
 @nb.njit(cache=True, _nrt=False)

@@ -804,16 +804,20 @@ class SchoolSim:
         while self._next_event < len(self._events) and self._events[self._next_event].at <= self.t + 1e-9:
             self._apply(self._events[self._next_event])
             self._next_event += 1
-            # Once the (last) patient zero has come, a school with nobody infectious left is done with (a
-            # stochastic epidemic ends when no one is infectious); one with no outbreak at all, a drill, runs on.
             if self._events[self._next_event - 1].kind == "patient_zero":
-                self.params[Param.STOP_WHEN_DIED_OUT] = float(
-                    not any(e.kind == "patient_zero" for e in self._events[self._next_event :])
-                )
+                self._set_died_out_stop()
         if self.params[Param.RESCUE_ROOM] >= 0 and self.t >= self._rescue_until - 1e-9:
             self.params[Param.RESCUE_ROOM] = -1.0
             self._log_world(EventKind.RESCUE_LEAVES, self.building.rooms[self._rescue_room].name)
             self.intent[self.intent == Intent.GOTO] = Intent.CALM
+
+    def _set_died_out_stop(self) -> None:
+        """Once patient zero has come and no other is to come, a school with nobody infectious left is done
+        with (a stochastic epidemic ends when no one is infectious); one with no outbreak at all, a drill,
+        runs on. Called when a patient zero comes, and when a fork changes the events still to come."""
+        came = bool(np.isfinite(self.turn_at).any())  # set at a bite (patient zero's too), never cleared
+        to_come = any(e.kind == "patient_zero" for e in self._events[self._next_event :])
+        self.params[Param.STOP_WHEN_DIED_OUT] = float(came and not to_come)
 
     def _apply(self, event: Event) -> None:
         b = self.building
