@@ -337,7 +337,8 @@ def test_the_default_school_falls_within_the_first_hour_or_so():
 def test_a_noise_made_again_spreads_as_one_computed_afresh():
     # Sound fields are kept by source and level and reused while the doors they met stand as they did: a
     # reused field must equal a fresh one, a door met and shut in between must not let an old field
-    # through, and a door the noise never reached may change without a new search.
+    # through, and a door the noise never reached may change without a new search. (Each noise has ended
+    # when the next is made, so none joins another's din.)
     from hyosan.building.model import DoorState, Tile
     from hyosan.building.senses import sound_field, sound_levels
 
@@ -346,9 +347,9 @@ def test_a_noise_made_again_spreads_as_one_computed_afresh():
     quiet = sim._sound_params
     assert quiet.quietest_db == min(sim.scenario.zombie.hearing_threshold, sim.scenario.people.hearing_threshold)
     source = int(np.flatnonzero(b.walkable.ravel())[0])
-    sim._add_sound(source, 85.0, 10.0, alarm=True)
+    sim._add_sound(source, 85.0, -1.0, alarm=True)
     first = sim.lure[0].copy()
-    sim._add_sound(source, 85.0, 10.0, alarm=True)  # reused
+    sim._add_sound(source, 85.0, -1.0, alarm=True)  # reused
     assert np.array_equal(sim.lure[1], first)
     assert np.array_equal(sim.lure[1], sound_levels(b, source, 85.0, quiet).ravel())
     # A whisper meets few doors: one it never met changes, and the kept field still holds.
@@ -356,20 +357,62 @@ def test_a_noise_made_again_spreads_as_one_computed_afresh():
     doors = np.flatnonzero(b.tiles.ravel() == Tile.DOOR)
     unmet = np.setdiff1d(doors, met)
     assert met.size and unmet.size, "the whisper met every door or none: the test shows nothing"
-    sim._add_sound(source, 40.0, 10.0, alarm=False)
+    sim._add_sound(source, 40.0, -1.0, alarm=False)
     whisper = sim.lure[2].copy()
-    b.door_state.ravel()[unmet] = np.where(b.door_state.ravel()[unmet] == DoorState.OPEN, DoorState.LOCKED, DoorState.OPEN)
+    b.door_state.ravel()[unmet] = np.where(
+        b.door_state.ravel()[unmet] == DoorState.OPEN, DoorState.LOCKED, DoorState.OPEN
+    )
     kept = len(sim._sound_fields)
-    sim._add_sound(source, 40.0, 10.0, alarm=False)  # reused: none of the doors it met changed
+    sim._add_sound(source, 40.0, -1.0, alarm=False)  # reused: none of the doors it met changed
     assert len(sim._sound_fields) == kept and np.array_equal(sim.lure[3], whisper)
     assert np.array_equal(sim.lure[3], sound_levels(b, source, 40.0, quiet).ravel())
     open_doors = np.flatnonzero((b.tiles.ravel() == Tile.DOOR) & (b.door_state.ravel() == DoorState.OPEN))
     assert open_doors.size, "tiny-school has no open door to shut: the test shows nothing"
     b.door_state.ravel()[open_doors] = DoorState.BARRICADED
-    sim._add_sound(source, 85.0, 10.0, alarm=True)  # the doors changed: computed afresh
+    sim._add_sound(source, 85.0, -1.0, alarm=True)  # the doors changed: computed afresh
     fresh = sound_levels(b, source, 85.0, quiet).ravel()
     assert np.array_equal(sim.lure[4], fresh)
     assert not np.array_equal(fresh, first), "shutting every door changed nothing: the test shows nothing"
+
+
+def test_a_cry_near_a_ringing_sound_as_loud_in_its_room_joins_that_din():
+    # A cry within `_DIN_TILES` of a sound at least as loud still ringing in the same room, whose doors
+    # are as they were, extends that sound instead of making its own; otherwise it gets a slot of its own.
+    from hyosan.building.model import DoorState, Tile
+    from hyosan.school import sim as school
+
+    sim = SchoolSim.from_scenario("tiny-school", seed=1)
+    b = sim.building
+    floor, row, col = (int(v) for v in np.argwhere(b.walkable & (b.room_of >= 0))[0])
+    room = b.room_of[floor, row, col]
+    in_room = np.argwhere(b.walkable[floor] & (b.room_of[floor] == room))
+    steps = np.abs(in_room - [row, col]).max(axis=1)
+    near = [b.flat(floor, int(y), int(x)) for y, x in in_room[(steps > 0) & (steps <= school._DIN_TILES)]]
+    far = [b.flat(floor, int(y), int(x)) for y, x in in_room[steps > school._DIN_TILES]]
+    elsewhere = b.flat(*(int(v) for v in np.argwhere(b.walkable & (b.room_of >= 0) & (b.room_of != room))[0]))
+    assert near and far, "the room is too small to tell near from far: the test shows nothing"
+    first = b.flat(floor, row, col)
+    sim._add_sound(first, 85.0, 10.0, alarm=False)
+    assert sim._next_sound == 1
+    sim._add_sound(near[0], 85.0, 30.0, alarm=True)  # joins: the din rings on, and now alarms
+    assert sim._next_sound == 1 and sim.lure_until[0] == 30.0 and sim.lure_alarm[0]
+    assert sim.lure_src[0] == first
+    sim._add_sound(far[0], 85.0, 30.0, alarm=True)  # too far from it
+    sim._add_sound(near[0], 90.0, 30.0, alarm=True)  # louder than any din: a sound of its own
+    sim._add_sound(elsewhere, 85.0, 30.0, alarm=True)  # in another room
+    assert sim._next_sound == 4
+    sim.t = 31.0  # all have ended: the next cry is a sound of its own
+    sim._add_sound(near[0], 85.0, 40.0, alarm=True)
+    assert sim._next_sound == 5 and sim.lure_src[4] == near[0]
+    # A door the din's spread met has changed since: its field no longer holds, so nothing joins it.
+    met = sim._sound_spread[4][1]
+    doors = met[b.tiles.ravel()[met] == Tile.DOOR]
+    assert doors.size, "the cry met no door: the test shows nothing"
+    shut = b.door_state.ravel()[doors[0]] != DoorState.OPEN
+    b.door_state.ravel()[doors[0]] = DoorState.OPEN if shut else DoorState.LOCKED
+    sim._add_sound(near[0], 85.0, 40.0, alarm=True)
+    assert sim._next_sound == 6
+
 
 def test_an_outbreak_that_dies_out_ends_the_run():
     # Tiny school, seed 1: patient zero turns and is struck down before biting anyone. With nobody left

@@ -51,11 +51,18 @@ _WORLD_KIND = {
     "open_exits": EventKind.OPEN_EXITS,
     "close_exits": EventKind.CLOSE_EXITS,
 }
+# Plain ints: an IntEnum member looked up in a loop costs a dictionary walk each time.
+_EV_BITE, _EV_SCREAM, _EV_BARRICADE, _EV_BREACH = (
+    int(k) for k in (EventKind.BITE, EventKind.SCREAM, EventKind.BARRICADE, EventKind.BREACH)
+)
+_EV_LURE, _EV_SHOUT, _EV_GO_BACK = (int(k) for k in (EventKind.LURE, EventKind.SHOUT, EventKind.GO_BACK))
 _N_SOUNDS = 16  # sounds that can ring at once; the oldest gives way
 _SCREAM_DB = 85.0
 _SCREAM_S = 15.0
 _BARRICADE_DB = 70.0  # desks and chairs dragged against a door
 _BARRICADE_S = 20.0
+_DIN_TILES = 4  # a cry this close to a sound as loud still ringing in the same room joins it (see `_din_at`)
+_NO_TILES = np.zeros(0, dtype=np.int64)
 _SOUND_FIELDS_KEPT = 32  # a noise made again where it was made, the doors it met unchanged, spreads the same way
 _NOT_CARED_FOR = ("rival", "bully")  # ties nobody risks their life for (see `_care_weights`)
 _NOISE_DEFAULT_S = {"announcement": 120.0, "phone_call": 30.0}
@@ -316,6 +323,8 @@ class SchoolSim:
         self._new_caches()
         if "prey_rows" not in state:  # a checkpoint from before these work arrays
             self._new_work_arrays()
+        if "_sound_spread" not in state:  # a checkpoint from before sounds joined a din
+            self._sound_spread = [(-np.inf, _NO_TILES, _NO_TILES)] * _N_SOUNDS
         if "sac_other" not in state:  # a checkpoint from before going back and luring
             self._setup_sacrifices()
 
@@ -525,6 +534,8 @@ class SchoolSim:
             self.lure_until[_N_SOUNDS + k] = np.inf
             self.lure_src[_N_SOUNDS + k] = np.flatnonzero((b.room_of == r) & b.walkable)[0]
         self._next_sound = 0
+        # Per sound slot: its level, and the doors its spread depends on as they were (see `_din_at`).
+        self._sound_spread: list[tuple[float, np.ndarray, np.ndarray]] = [(-np.inf, _NO_TILES, _NO_TILES)] * _N_SOUNDS
         self.room_zombies = np.zeros(n_rooms, dtype=np.int64)
         self.room_chatter = np.zeros(n_rooms, dtype=np.int64)
         self.occupancy = np.zeros(b.tiles.size, dtype=np.int64)
@@ -743,25 +754,22 @@ class SchoolSim:
         if last == first:
             return
         kinds = self.ev_i[first:last, 0]
-        for k in first + np.flatnonzero((kinds == EventKind.BITE) | (kinds == EventKind.SCREAM)):
+        for k in first + np.flatnonzero((kinds == _EV_BITE) | (kinds == _EV_SCREAM)):
             f, y, x = (int(v) for v in self.ev_i[k, 3:6])
             self._add_sound(self.building.flat(f, y, x), _SCREAM_DB, float(self.ev_t[k]) + _SCREAM_S, alarm=True)
-        for k in first + np.flatnonzero(kinds == EventKind.BARRICADE):
+        for k in first + np.flatnonzero(kinds == _EV_BARRICADE):
             # Dragging desks against a door is loud: it draws zombies, though it alarms nobody.
             f, y, x = (int(v) for v in self.ev_i[k, 3:6])
             self._add_sound(self.building.flat(f, y, x), _BARRICADE_DB, float(self.ev_t[k]) + _BARRICADE_S, alarm=False)
         groups = self.scenario.groups
-        for k in first + np.flatnonzero((kinds == EventKind.LURE) | (kinds == EventKind.SHOUT)):
+        for k in first + np.flatnonzero((kinds == _EV_LURE) | (kinds == _EV_SHOUT)):
             # A lurer shouts to be followed: loud enough to draw the zombies, and it alarms nobody.
             f, y, x = (int(v) for v in self.ev_i[k, 3:6])
             lasts = groups.shout_every if groups.shout_every > 0 else groups.lure_time
             self._add_sound(self.building.flat(f, y, x), groups.shout_level, float(self.ev_t[k]) + lasts, alarm=False)
         # Slipping out of a refuge may pull a barricade down (the event's place is that door).
         changed = first + np.flatnonzero(
-            (kinds == EventKind.BARRICADE)
-            | (kinds == EventKind.BREACH)
-            | (kinds == EventKind.LURE)
-            | (kinds == EventKind.GO_BACK)
+            (kinds == _EV_BARRICADE) | (kinds == _EV_BREACH) | (kinds == _EV_LURE) | (kinds == _EV_GO_BACK)
         )
         if changed.size:
             tiles = np.ravel_multi_index(
@@ -770,9 +778,16 @@ class SchoolSim:
             self._update_fields(tiles)
 
     def _add_sound(self, flat: int, level_db: float, until: float, alarm: bool) -> None:
+        doors = self.building.door_state.reshape(-1)
+        din = self._din_at(flat, level_db, doors)
+        if din >= 0:
+            # Another cry where the same room already rings at least as loud, a few steps away: it
+            # keeps the din going (and alarming, if it does) rather than making a sound of its own.
+            self.lure_until[din] = max(self.lure_until[din], until)
+            self.lure_alarm[din] |= alarm
+            return
         slot = self._next_sound
         self._next_sound = (slot + 1) % _N_SOUNDS
-        doors = self.building.door_state.reshape(-1)
         kept = self._sound_fields.get((flat, level_db))
         if kept is not None and np.array_equal(doors[kept[0]], kept[1]):
             self.lure[slot] = kept[2]
@@ -780,12 +795,34 @@ class SchoolSim:
         else:
             # Written in place, in the lure table's row: no copy.
             _, met = sound_field(self.building, flat, level_db, self._sound_params, out=self.lure[slot])
-            self._sound_fields[(flat, level_db)] = (met, doors[met], self.lure[slot].copy())
+            kept = (met, doors[met], self.lure[slot].copy())
+            self._sound_fields[(flat, level_db)] = kept
             if len(self._sound_fields) > _SOUND_FIELDS_KEPT:
                 self._sound_fields.popitem(last=False)
+        self._sound_spread[slot] = (level_db, kept[0], kept[1])
         self.lure_until[slot] = until
         self.lure_src[slot] = flat
         self.lure_alarm[slot] = alarm
+
+    def _din_at(self, flat: int, level_db: float, doors: np.ndarray) -> int:
+        """The sound slot still ringing, at least `level_db` loud, within `_DIN_TILES` of `flat` in its room; -1 if none.
+
+        Only a sound whose spread still holds (the doors its search met unchanged) is joined.
+        """
+        b = self.building
+        f, y, x = b.unflat(flat)
+        room = b.room_of[f, y, x]
+        if room < 0:
+            return -1
+        for s in np.flatnonzero(self.lure_until[:_N_SOUNDS] >= self.t):
+            src = int(self.lure_src[s])
+            sf, sy, sx = b.unflat(src)
+            if sf != f or max(abs(sy - y), abs(sx - x)) > _DIN_TILES or b.room_of[sf, sy, sx] != room:
+                continue
+            level, met, met_then = self._sound_spread[s]
+            if level >= level_db and np.array_equal(doors[met], met_then):
+                return s
+        return -1
 
     def _drain(self) -> None:
         """Move logged events and trajectory rows out of the kernel's buffers."""
@@ -959,25 +996,37 @@ class SchoolSim:
         names = self.names
         ev_t = np.concatenate([c[0] for c in self._chunks_ev]) if self._chunks_ev else np.zeros(0)
         ev_i = np.concatenate([c[1] for c in self._chunks_ev]) if self._chunks_ev else np.zeros((0, 6), dtype=np.int64)
+        columns = ["time_s", "kind", "person", "name", "other", "other_name", "floor", "row", "col", "room", "note"]
+        frames = []
+        if ev_t.size:
+            # Column by column: a run logs tens of thousands of events.
+            kind, a, other, f, y, x = ev_i[:, :6].T
+            room_names = np.array([r.name for r in b.rooms] + [""], dtype=object)  # room -1: ""
+            people = np.array([*names, ""], dtype=object)  # person -1: ""
+            kind_names = np.empty(kind.size, dtype=object)
+            notes = np.empty(kind.size, dtype=object)
+            for k in np.unique(kind).tolist():
+                kind_names[kind == k] = _EVENT_NAMES[k]
+                notes[kind == k] = _VOTE_NOTES.get(k, "")
+            frames.append(pd.DataFrame({
+                "time_s": ev_t.astype(np.float64), "kind": kind_names, "person": a, "name": people[a],
+                "other": other, "other_name": people[other], "floor": np.array(b.floor_names, dtype=object)[f],
+                "row": y + 1, "col": x + 1, "room": room_names[b.room_of[f, y, x]], "note": notes,
+            }))  # fmt: skip
         rows = []
-        for k in range(ev_t.size):
-            kind, a, other, f, y, x = (int(v) for v in ev_i[k])
-            room = int(b.room_of[f, y, x])
-            rows.append((float(ev_t[k]), _EVENT_NAMES[kind], a, names[a] if a >= 0 else "", other,
-                         names[other] if other >= 0 else "", b.floor_names[f], y + 1, x + 1,
-                         b.rooms[room].name if room >= 0 else "", _VOTE_NOTES.get(kind, "")))  # fmt: skip
         for t, kind, where, note, who in self._world_log:
             room = b.rooms[b.room_index(where)] if where else None
             rows.append((float(t), _EVENT_NAMES[kind], who, names[who] if who >= 0 else "", -1, "",
                          b.floor_names[room.floor] if room else "", room.anchor[0] + 1 if room else 0,
                          room.anchor[1] + 1 if room else 0, where, note))  # fmt: skip
-        columns = ["time_s", "kind", "person", "name", "other", "other_name", "floor", "row", "col", "room", "note"]
-        events = pd.DataFrame(rows, columns=columns)
+        if rows or not frames:
+            frames.append(pd.DataFrame(rows, columns=columns))
+        events = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         return events.sort_values("time_s", kind="stable").reset_index(drop=True)
 
     def _timeseries(self) -> pd.DataFrame:
         c = self.counts[: int(self._n_counts[0])]
-        data: dict[str, object] = {"time_s": c[:, 0], "clock": [self._clock(t) for t in c[:, 0]]}
+        data: dict[str, object] = {"time_s": c[:, 0], "clock": self._clocks(c[:, 0])}
         for s, name in enumerate(STATE_NAMES):
             data[name] = c[:, 1 + s].astype(np.int64)
         for f, floor_name in enumerate(self.building.floor_names):
@@ -1010,7 +1059,7 @@ class SchoolSim:
             "id": np.arange(n), "name": self.names, "role": self.roles, "class": self.roster.class_name,
             "named": self.roster.named,
             "fate": self._fates(), "fate_time_s": fate_time,
-            "fate_clock": ["" if np.isnan(t) else self._clock(t) for t in fate_time],
+            "fate_clock": self._clocks(fate_time),
             "fate_floor": fate_floor, "fate_room": fate_room,
         })  # fmt: skip
 
@@ -1062,6 +1111,18 @@ class SchoolSim:
         h, m = (int(v) for v in self.scenario.run.start_clock.split(":"))
         day, rest = divmod(round(h * 3600 + m * 60 + t), 86400)
         return f"day {day + 1} {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+
+    def _clocks(self, times: np.ndarray) -> list[str]:
+        """`_clock` of each time ("" for NaN), for a whole column at once."""
+        h, m = (int(v) for v in self.scenario.run.start_clock.split(":"))
+        known = ~np.isnan(times)
+        # np.rint rounds half to even, as Python's round does.
+        seconds = np.rint(h * 3600 + m * 60 + np.where(known, times, 0.0)).astype(np.int64)
+        day, rest = np.divmod(seconds, 86400)
+        return [
+            f"day {d + 1} {r // 3600:02d}:{r % 3600 // 60:02d}:{r % 60:02d}" if k else ""
+            for d, r, k in zip(day.tolist(), rest.tolist(), known.tolist(), strict=True)
+        ]
 
 
 # The rooms' lure rows (a zombie's walking distance to each refuge) are the same for every seed of a
