@@ -120,7 +120,7 @@ def test_the_quiet_kernel_lets_the_stressed_draw_their_chances_and_changes_nothi
 
 
 def test_a_hungry_hambie_behind_a_wall_does_not_keep_the_school_awake(tmp_path, monkeypatch):
-    # Seed 34: for hours a hambie sits within two steps of hidden people, a wall or a door between them.
+    # Seed 12: for hours a hambie sits within two steps of hidden people, a wall or a door between them.
     # It only grows hungry (faster, smelling blood), which the quiet kernel follows; it would bite or be
     # found out only with the person right next to it.
     from hyosan.school.codes import State
@@ -133,7 +133,7 @@ def test_a_hungry_hambie_behind_a_wall_does_not_keep_the_school_awake(tmp_path, 
             for h in (state == State.HAMBIE).nonzero()[0]
         )
 
-    beside_the_living = _quiet_spells_while(tmp_path, monkeypatch, 34, 6 * 3600, a_hambie_near_the_living, 60.0)
+    beside_the_living = _quiet_spells_while(tmp_path, monkeypatch, 12, 6 * 3600, a_hambie_near_the_living, 60.0)
     assert beside_the_living, "no quiet spell with a hambie near the living: the test shows nothing"
 
 

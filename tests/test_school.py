@@ -441,3 +441,41 @@ def test_sight_through_open_rectangles_changes_nothing(tmp_path):
     b = traced.run(until=2400).save(tmp_path / "b")
     for name in RESULT_FILES:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+@settings(max_examples=30, deadline=None)
+@given(moves=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 3)), min_size=1, max_size=60))
+def test_the_tile_index_after_moves_is_the_one_a_fresh_call_builds(moves):
+    # Who is met first on a shared tile (the order of bites there) follows the tile's list. Kept
+    # current by moves during a kernel call, it must be the list the next call builds afresh, or a run
+    # cut into calls differently (a debug run, one tick per call) parts ways with a normal one.
+    from hyosan.school import kernel
+
+    n, H, W = 12, 1, 4
+    state = np.zeros(n, dtype=np.int64)
+    floor = np.zeros(n, dtype=np.int64)
+    row = np.zeros(n, dtype=np.int64)
+    col = (np.arange(n) % W).astype(np.int64)
+    occupancy = np.zeros(H * W, dtype=np.int64)
+    head = np.full(H * W, -1, dtype=np.int64)
+    nxt = np.full(n, -1, dtype=np.int64)
+    kernel._index_tiles(state, floor, row, col, H, W, occupancy, head, nxt)
+    for who, to in moves:
+        kernel._move(who, 0, 0, to, floor, row, col, occupancy, head, nxt, H, W)
+    fresh_occupancy = np.zeros_like(occupancy)
+    fresh_head = np.full_like(head, -1)
+    fresh_next = np.full_like(nxt, -1)
+    kernel._index_tiles(state, floor, row, col, H, W, fresh_occupancy, fresh_head, fresh_next)
+
+    def lists(h, x):
+        out = []
+        for tile in range(H * W):
+            members, p = [], h[tile]
+            while p >= 0:
+                members.append(int(p))
+                p = x[p]
+            out.append(members)
+        return out
+
+    assert np.array_equal(occupancy, fresh_occupancy)
+    assert lists(head, nxt) == lists(fresh_head, fresh_next)

@@ -1935,14 +1935,26 @@ def _first_at_or_after(agents, count, start) -> int:
 
 @nb.njit(cache=True, _nrt=False)
 def _move(i, nf, ny, nx, floor, row, col, occupancy, tile_head, agent_next, H, W):
-    """Move agent i and keep the tile index current."""
+    """Move agent i and keep the tile index current.
+
+    Each tile's list stays in descending index order, the order `_index_tiles` builds it in: who is
+    met first on a shared tile must not depend on where Python cut the run into kernel calls (a
+    debug run, one tick per call, would part ways with a normal one at the first such meeting).
+    """
     old = (floor[i] * H + row[i]) * W + col[i]
     new = (nf * H + ny) * W + nx
     occupancy[old] -= 1
     _unlink(i, old, tile_head, agent_next)
     occupancy[new] += 1
-    agent_next[i] = tile_head[new]
-    tile_head[new] = i
+    p = tile_head[new]
+    if p < i:
+        agent_next[i] = p
+        tile_head[new] = i
+    else:
+        while agent_next[p] > i:
+            p = agent_next[p]
+        agent_next[i] = agent_next[p]
+        agent_next[p] = i
     floor[i] = nf
     row[i] = ny
     col[i] = nx
