@@ -62,7 +62,8 @@ _SCREAM_S = 15.0
 _BARRICADE_DB = 70.0  # desks and chairs dragged against a door
 _BARRICADE_S = 20.0
 _DIN_TILES = 4  # a cry this close to a sound as loud still ringing in the same room joins it (see `_din_at`)
-_NO_TILES = np.zeros(0, dtype=np.int64)
+# A sound slot never rung: no level, no doors met (see `_din_at`).
+_NO_SPREAD = (-math.inf, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
 _SOUND_FIELDS_KEPT = 32  # a noise made again where it was made, the doors it met unchanged, spreads the same way
 _NOT_CARED_FOR = ("rival", "bully")  # ties nobody risks their life for (see `_care_weights`)
 _NOISE_DEFAULT_S = {"announcement": 120.0, "phone_call": 30.0}
@@ -324,7 +325,7 @@ class SchoolSim:
         if "prey_rows" not in state:  # a checkpoint from before these work arrays
             self._new_work_arrays()
         if "_sound_spread" not in state:  # a checkpoint from before sounds joined a din
-            self._sound_spread = [(-np.inf, _NO_TILES, _NO_TILES)] * _N_SOUNDS
+            self._sound_spread = [_NO_SPREAD] * _N_SOUNDS
         if "sac_other" not in state:  # a checkpoint from before going back and luring
             self._setup_sacrifices()
 
@@ -535,7 +536,7 @@ class SchoolSim:
             self.lure_src[_N_SOUNDS + k] = np.flatnonzero((b.room_of == r) & b.walkable)[0]
         self._next_sound = 0
         # Per sound slot: its level, and the doors its spread depends on as they were (see `_din_at`).
-        self._sound_spread: list[tuple[float, np.ndarray, np.ndarray]] = [(-np.inf, _NO_TILES, _NO_TILES)] * _N_SOUNDS
+        self._sound_spread: list[tuple[float, np.ndarray, np.ndarray]] = [_NO_SPREAD] * _N_SOUNDS
         self.room_zombies = np.zeros(n_rooms, dtype=np.int64)
         self.room_chatter = np.zeros(n_rooms, dtype=np.int64)
         self.occupancy = np.zeros(b.tiles.size, dtype=np.int64)
@@ -1107,13 +1108,8 @@ class SchoolSim:
             "survivors_by_name": sorted(survivors.loc[~generated, "name"].tolist()),
         }
 
-    def _clock(self, t: float) -> str:
-        h, m = (int(v) for v in self.scenario.run.start_clock.split(":"))
-        day, rest = divmod(round(h * 3600 + m * 60 + t), 86400)
-        return f"day {day + 1} {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
-
     def _clocks(self, times: np.ndarray) -> list[str]:
-        """`_clock` of each time ("" for NaN), for a whole column at once."""
+        """Each time (s since the start) as the school's clock, "day D HH:MM:SS"; "" for NaN."""
         h, m = (int(v) for v in self.scenario.run.start_clock.split(":"))
         known = ~np.isnan(times)
         # np.rint rounds half to even, as Python's round does.
