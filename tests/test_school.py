@@ -479,3 +479,6 @@ def test_the_tile_index_after_moves_is_the_one_a_fresh_call_builds(moves):
 
     assert np.array_equal(occupancy, fresh_occupancy)
     assert lists(head, nxt) == lists(fresh_head, fresh_next)
+    # At a call's end the index is emptied by the tiles of those filed in it: nothing may be left.
+    kernel._empty_tile_index(state, floor, row, col, H, W, occupancy, head)
+    assert not occupancy.any() and (head == -1).all()

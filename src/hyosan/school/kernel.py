@@ -12,7 +12,7 @@ doors it must break; a chasing zombie runs straight at the person it sees.
 
 Speed: the compiled functions here run without Numba's reference counting (``_nrt=False``). None of
 them allocates, and counting the array arguments of the per-agent helper calls cost over a third of
-the loop (`perf`: ``NRT_incref``/``NRT_decref``); `_advance_quiet`, which allocates, keeps it.
+the loop (`perf`: ``NRT_incref``/``NRT_decref``); `_quiet_ticks`, which allocates, keeps it.
 
 Randomness: each subsystem (movement, contact, infection) has its own xoshiro256** state
 (4 x uint64) seeded from the run's named streams, so the kernel is deterministic for a given seed,
@@ -115,6 +115,16 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
     `minds` stress, hunger, what is known of hambies, and the ties between people (see `_minds_act`),
     `social` groups and who holds which door (see `_people_act`).
     """
+    t, reason = _advance(
+        t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social
+    )
+    _, H, W = world[0].shape
+    _empty_tile_index(agents[0], agents[2], agents[3], agents[4], H, W, scratch[2], scratch[3])
+    return t, reason
+
+
+@nb.njit(cache=True, _nrt=False)
+def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social):
     (
         tiles,
         doors,
@@ -147,7 +157,8 @@ def advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i, 
     dt = params[Param.TICK_S]
     t = t_now
     # The tile index is built once per call and then kept current by every move, exit and death:
-    # clearing it every tick would cost more than everything else on a quiet night.
+    # clearing it every tick would cost more than everything else on a quiet night (and clearing the
+    # whole building at each call more than a short call: `advance` empties it by agents on return).
     _index_tiles(state, floor, row, col, H, W, occupancy, tile_head, agent_next)
     # Everyone not yet dead, escaped or rescued: no step of the kernel undoes those, so once in them an
     # agent is dropped for the rest of the call (the list is rebuilt here since Python may change states).
@@ -347,6 +358,14 @@ def advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n
 
 @nb.njit(cache=True)
 def _advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social):
+    t, reason = _quiet_ticks(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social)
+    _, H, W = world[0].shape
+    _empty_tile_index(agents[0], agents[2], agents[3], agents[4], H, W, scratch[2], scratch[3])
+    return t, reason
+
+
+@nb.njit(cache=True)
+def _quiet_ticks(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social):
     tiles, light = world[0], world[4]
     state, intent, floor, row, col = agents[0], agents[1], agents[2], agents[3], agents[4]
     turn_at, seen_at = agents[13], agents[15]
@@ -1871,8 +1890,7 @@ def _look_in_cell(i, f, cy, cx, y0, x0, rect, best, best_d2, sight_lit, sight_da
 
 @nb.njit(cache=True, _nrt=False)
 def _index_tiles(state, floor, row, col, H, W, occupancy, tile_head, agent_next):
-    occupancy[:] = 0
-    tile_head[:] = -1
+    """File everyone not yet gone in the tile index, which the last call left empty (`_empty_tile_index`)."""
     for i in range(state.shape[0]):
         s = state[i]
         if s == DEAD or s == ESCAPED or s == RESCUED:
@@ -1881,6 +1899,22 @@ def _index_tiles(state, floor, row, col, H, W, occupancy, tile_head, agent_next)
         occupancy[tile] += 1
         agent_next[i] = tile_head[tile]
         tile_head[tile] = i
+
+
+@nb.njit(cache=True, _nrt=False)
+def _empty_tile_index(state, floor, row, col, H, W, occupancy, tile_head):
+    """Empty the tile index at the end of a call, by the tiles of those filed in it.
+
+    The index is current at every return (moves, exits and deaths keep it so), so this empties it
+    all: cheaper than clearing every tile of the building at each of thousands of calls per run.
+    """
+    for i in range(state.shape[0]):
+        s = state[i]
+        if s == DEAD or s == ESCAPED or s == RESCUED:
+            continue
+        tile = (floor[i] * H + row[i]) * W + col[i]
+        occupancy[tile] = 0
+        tile_head[tile] = -1
 
 
 @nb.njit(cache=True, _nrt=False)

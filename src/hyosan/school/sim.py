@@ -75,6 +75,7 @@ _LOG_BUFFERS = ("tr_t", "tr_i", "ev_t", "ev_i")
 _NOT_REFUGES = ("corridor", "yard", "rooftop", "grounds", "field", "landing", "entrance hall")
 _CHUNK_MIN_S = 5.0  # kernel calls last this long while things happen...
 _CHUNK_MAX_S = 120.0  # ...and grow to this on quiet nights
+_QUIET_MAX_S = 3600.0  # a call of the quiet kernel lasts at most this long (it stops itself when something stirs)
 _STAIRS_COST_M = 7.0  # one flight of stairs, in metres of walking (as `Walker.stairs_cost_m`)
 _FLEE_MEMORY_S = 30.0  # a person stays alert this long after seeing or hearing danger
 _IDLE_AFTER_S = 60.0  # LORE: with nothing to see or hear, zombies stand still
@@ -211,9 +212,9 @@ class SchoolSim:
         the trajectories are left empty and the world drawing out, for sweeps that keep one row per run.
 
         With `checkpoint_every` (s) and `checkpoint_dir`, the whole state is saved (see `checkpoint`)
-        at the first pause of the kernel after each multiple of `checkpoint_every`: pauses fall where
-        they would anyway, so a run that saves checkpoints is identical to one that does not, and a
-        run resumed from any checkpoint ends identical to the uninterrupted one.
+        at each multiple of `checkpoint_every` (the kernel pauses there; where it pauses never changes
+        the run), so a run that saves checkpoints is identical to one that does not, and a run resumed
+        from any checkpoint ends identical to the uninterrupted one.
         """
         started = wallclock.perf_counter()
         end = self.scenario.run.duration if until is None else min(float(until), self.scenario.run.duration)
@@ -228,21 +229,27 @@ class SchoolSim:
             next_event = self._events[self._next_event].at if self._next_event < len(self._events) else math.inf
             if self.params[Param.RESCUE_ROOM] >= 0:
                 next_event = min(next_event, self._rescue_until)  # the rescue leaves on time, not at a pause
-            t_stop = min(self.t + chunk, next_event, end)
+            # Calls end at checkpoint times too, so a checkpoint lands on its time (the run is the same
+            # however it is cut into calls).
+            limit = min(next_event, end, next_save)
+            t_stop = min(self.t + chunk, limit)
             if self.debug or t_stop <= self.t:
                 t_stop = min(self.t + self.scenario.run.tick, end)
             first = int(self._n_ev[0])
             snapshot = self._snapshot() if self.debug else None
-            # Only after a calm chunk is a quiet spell worth looking for.
-            quiet = self.skip_quiet and not self.debug and chunk > _CHUNK_MIN_S and self._quiet()
-            self.t, reason = self._advance(t_stop, quiet)
+            # Only after a calm chunk is a quiet spell worth looking for. It lasts until something stirs
+            # (the quiet kernel stops by itself), so its call may be long; it ends at a checkpoint's time.
+            quiet_stop = None
+            if self.skip_quiet and not self.debug and chunk > _CHUNK_MIN_S and self._quiet():
+                quiet_stop = min(self.t + _QUIET_MAX_S, limit)
+            self.t, reason = self._advance(t_stop, quiet_stop, chunk, limit)
             if snapshot is not None:
                 self._check_invariants(snapshot, first)
             busy = int(self._n_ev[0]) > first
             self._after_chunk(first)
             if reason in (kernel.STOP_EVENTS_FULL, kernel.STOP_TRAJECTORY_FULL):
                 self._drain()
-            # Busy moments get short chunks so screams and new barricades take effect soon.
+            # Busy moments get short calls, so that a quiet spell is taken soon after it begins.
             chunk = self._chunk = _CHUNK_MIN_S if busy else min(_CHUNK_MAX_S, chunk * 2)
             if self.t >= next_save - 1e-9 and checkpoint_dir is not None:
                 self.checkpoint(Path(checkpoint_dir) / f"t{round(self.t):07d}.ckpt")
@@ -301,6 +308,8 @@ class SchoolSim:
         state.pop("_door_tiles", None)
         state.pop("_sight_rects", None)
         state.pop("_sound_params", None)
+        state.pop("occupancy", None)  # the tile index: empty between kernel calls, rebuilt on resume
+        state.pop("tile_head", None)
         used = {
             "tr_t": int(self._n_tr[0]),
             "tr_i": int(self._n_tr[0]),
@@ -319,6 +328,9 @@ class SchoolSim:
             array[: len(rows)] = rows
             state[name] = array
         self.__dict__.update(state)
+        n_tiles = self.building.tiles.size
+        self.occupancy = np.zeros(n_tiles, dtype=np.int64)
+        self.tile_head = np.full(n_tiles, -1, dtype=np.int64)
         if len(self.params) < Param.N:  # a checkpoint from before freezing (nobody freezes) or the died-out stop
             self.params = np.concatenate([self.params, np.zeros(Param.N - len(self.params))])
         self._new_caches()
@@ -653,15 +665,19 @@ class SchoolSim:
 
     # --- one kernel call and what follows it ----------------------------------------------------------
 
-    def _advance(self, t_stop: float, quiet: bool = False) -> tuple[float, int]:
-        """One chunk of the kernel; a quiet school goes the cheap way until something stirs."""
+    def _advance(
+        self, t_stop: float, quiet_stop: float | None = None, chunk: float = 0.0, limit: float = math.inf
+    ) -> tuple[float, int]:
+        """One chunk of the kernel to `t_stop`; a quiet school goes the cheap way to `quiet_stop` until
+        something stirs, and the full kernel then runs one `chunk` (up to `limit`) from there."""
         t, reason = self.t, kernel.STOP_NOT_QUIET
-        if quiet:
+        if quiet_stop is not None and quiet_stop > self.t:
             start = self.t
-            t, reason = kernel.advance_quiet(self.t, t_stop, self.params, self._world(), self._agents(), self._rngs(),
-                                             self._rec(), self.ev_t, self.ev_i, self._n_ev, self._scratch(),
-                                             self._minds(), self._social())  # fmt: skip
+            t, reason = kernel.advance_quiet(self.t, quiet_stop, self.params, self._world(), self._agents(),
+                                             self._rngs(), self._rec(), self.ev_t, self.ev_i, self._n_ev,
+                                             self._scratch(), self._minds(), self._social())  # fmt: skip
             self.quiet_s += float(t) - start
+            t_stop = min(float(t) + chunk, limit)
         if reason == kernel.STOP_NOT_QUIET:
             t, reason = kernel.advance(t, t_stop, self.params, self._world(), self._lures(), self._agents(),
                                        self._rngs(), self._rec(), self.ev_t, self.ev_i, self._n_ev, self._scratch(),
@@ -960,6 +976,9 @@ class SchoolSim:
             (DoorState.OPEN, DoorState.BROKEN),
         )
         assert not shut.any(), f"an agent stands in a shut doorway at t={self.t}"
+        assert not self.occupancy.any() and (self.tile_head == -1).all(), (
+            f"the kernel left the tile index of a mover, an exit or a death stale at t={self.t}"
+        )
         opened = np.argwhere(
             (b.door_state != before["doors"]) & np.isin(b.door_state, (DoorState.OPEN, DoorState.BROKEN))
         )
