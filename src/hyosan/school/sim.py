@@ -310,6 +310,8 @@ class SchoolSim:
         state.pop("_sound_params", None)
         state.pop("occupancy", None)  # the tile index: empty between kernel calls, rebuilt on resume
         state.pop("tile_head", None)
+        # Of the lure table only the sound rows change; the rows of the rooms (most of it) are rebuilt.
+        state["lure"] = self.lure[:_N_SOUNDS].copy()
         used = {
             "tr_t": int(self._n_tr[0]),
             "tr_i": int(self._n_tr[0]),
@@ -331,6 +333,14 @@ class SchoolSim:
         n_tiles = self.building.tiles.size
         self.occupancy = np.zeros(n_tiles, dtype=np.int64)
         self.tile_head = np.full(n_tiles, -1, dtype=np.int64)
+        if len(self.lure) < len(self.lure_room):  # only the sound rows were saved: the rooms' rows as at the start
+            b, now = self.building, self.building.door_state
+            b.door_state = self._doors_at_start
+            try:
+                rooms = _room_lures(b, self.lure_room[_N_SOUNDS:])
+            finally:
+                b.door_state = now
+            self.lure = np.concatenate([self.lure, rooms])
         if len(self.params) < Param.N:  # a checkpoint from before freezing (nobody freezes) or the died-out stop
             self.params = np.concatenate([self.params, np.zeros(Param.N - len(self.params))])
         self._new_caches()
