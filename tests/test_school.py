@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hyosan.results import RESULT_FILES, load_results
 from hyosan.scenario import load_scenario
 from hyosan.school import SchoolSim, State
+from test_navigation import random_building
 
 
 def scenario_file(tmp_path: Path, maps: list[str], body: str, rooms: list[str] | None = None) -> Path:
@@ -482,3 +483,34 @@ def test_the_tile_index_after_moves_is_the_one_a_fresh_call_builds(moves):
     # At a call's end the index is emptied by the tiles of those filed in it: nothing may be left.
     kernel._empty_tile_index(state, floor, row, col, H, W, occupancy, head)
     assert not occupancy.any() and (head == -1).all()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=st.tuples(st.integers(0, 2**32 - 1), st.just(1), st.integers(2, 16), st.integers(2, 16)), data=st.data())
+def test_sight_remembered_as_walled_off_is_sight_traced_whatever_the_doors_do(spec, data):
+    # The kernel remembers pairs of tiles a wall parts for good and stops tracing them: every answer,
+    # also after doors open and shut, must be the traced one (`senses.line_of_sight`).
+    from hyosan.building import DoorState
+    from hyosan.building.model import Tile
+    from hyosan.building.senses import line_of_sight
+    from hyosan.school import kernel
+
+    b = random_building(*spec)
+    _, rows, cols = b.shape
+    tiles = b.tiles.reshape(-1)
+    doors = b.door_state.reshape(-1)  # a view: door changes below are seen by the kernel
+    walled = np.full(kernel.WALLED_PAIRS, -1, dtype=np.int64)
+    is_door = np.flatnonzero(tiles == Tile.DOOR)
+    remembered = 0
+    for _ in range(3):
+        for _ in range(30):
+            y0, y1 = data.draw(st.integers(0, rows - 1)), data.draw(st.integers(0, rows - 1))
+            x0, x1 = data.draw(st.integers(0, cols - 1)), data.draw(st.integers(0, cols - 1))
+            for _ in range(2):  # the second time, a pair walled off is answered from the table
+                got = kernel._sees_across(tiles, doors, walled, 0, rows, cols, y0, x0, y1, x1)
+                assert got == line_of_sight(b, 0, y0, x0, y1, x1), (y0, x0, y1, x1)
+        remembered = max(remembered, int((walled >= 0).sum()))
+        if is_door.size:  # every door flips between open and shut
+            doors[is_door] = np.where(doors[is_door] == DoorState.OPEN, DoorState.CLOSED, DoorState.OPEN)
+    if (tiles == Tile.WALL).mean() > 0.15 and rows * cols > 100:
+        assert remembered > 0  # the table is used at all (walls part many pairs on such maps)

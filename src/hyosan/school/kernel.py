@@ -26,7 +26,7 @@ import math
 import numba as nb
 import numpy as np
 
-from hyosan.building.senses import _line_of_sight as line_of_sight_flat
+from hyosan.building.senses import LINE_CLEAR, LINE_WALLED, _trace
 from hyosan.school.codes import EventKind, HambieStatus, Intent, Param, State
 
 __all__ = [
@@ -88,6 +88,8 @@ _DY = np.array([-1, 1, 0, 0, -1, -1, 1, 1], dtype=np.int64)
 _DX = np.array([0, 0, -1, 1, -1, 1, -1, 1], dtype=np.int64)
 _SQRT2 = math.sqrt(2.0)
 CELL = 8  # side of a sensing cell in tiles: who is near whom is looked up cell by cell
+WALLED_PAIRS = 1 << 18  # slots of the table of tile pairs a wall parts for good (`_sees_across`): 2 MB
+_WALLED_BITS = 18
 GAVE_UP = -2  # `hunt` of a zombie that could not reach whom it saw; it ignores sight for a while
 _GIVE_UP_S = 20.0
 
@@ -138,6 +140,7 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
         stair_to,
         goal_fields,
         sight_rects,
+        walled_pairs,
     ) = world
     (state, intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, strength, courage, budget,
      turn_at, will_be_hambie, seen_at, seen_y, seen_x, hidden_since, heading, hunt) = agents  # fmt: skip
@@ -262,11 +265,11 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
                 lure_seen[2 + n_lures + a] = room_chatter[lure_room[s]] if lure_room[s] >= 0 else 0
 
         # --- sense, decide, move: zombies first, then people ------------------------------------------
-        _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, prey_rows, stair_ptr, stair_to, lure, lure_room, room_lure, active,
+        _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, prey_rows, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                      n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading,
                      hunt, rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t,
                      ev_i, n_ev, heard, lure_seen[0], movers, n_movers)  # fmt: skip
-        _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, zombie_rows, room_door_ptr, room_doors, room_refuge,
+        _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, zombie_rows, room_door_ptr, room_doors, room_refuge,
                     room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active,
                     n_active, room_lure, minds[8], minds[9], state, stress, hambie_status,
                     intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at,
@@ -608,7 +611,7 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
         if state[i] == ZOMBIE:
             if prey_on_floor[floor[i]] > 0:
                 seen = _nearest_visible(i, params[Param.ZOMBIE_SIGHT_LIT], params[Param.ZOMBIE_SIGHT_DARK], tile_m,
-                                        tiles, doors, light, world[11], floor, row, col, cell_prey, prey_rows,
+                                        tiles, doors, light, world[11], world[12], floor, row, col, cell_prey, prey_rows,
                                         cell_next, intent, False)  # fmt: skip
                 if seen >= 0:
                     return False
@@ -622,7 +625,7 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
             if intent[i] == HIDE and r >= 0 and room_zombies[r] == 0:
                 continue  # hidden behind a shut door: they do not look out
             seen = _nearest_visible(i, params[Param.PERSON_SIGHT_LIT], params[Param.PERSON_SIGHT_DARK], tile_m,
-                                    tiles, doors, light, world[11], floor, row, col, cell_zombies, zombie_rows,
+                                    tiles, doors, light, world[11], world[12], floor, row, col, cell_zombies, zombie_rows,
                                     cell_next, intent, state[i] == BITTEN)  # fmt: skip
             if seen >= 0:
                 return False
@@ -633,7 +636,7 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
 
 
 @nb.njit(cache=True, _nrt=False)
-def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, prey_rows, stair_ptr, stair_to, lure, lure_room, room_lure, active,
+def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, prey_rows, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                  n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading, hunt,
                  rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t, ev_i,
                  n_ev, heard, epoch, zombies, n_zombies):  # fmt: skip
@@ -662,7 +665,7 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_r
             target = -1
             if prey_on_floor[floor[i]] > 0:  # most floors are empty of people late in a run
                 target = _nearest_visible(i, params[Param.ZOMBIE_SIGHT_LIT], params[Param.ZOMBIE_SIGHT_DARK], tile_m,
-                                          tiles, doors, light, sight_rects, floor, row, col, cell_prey, prey_rows,
+                                          tiles, doors, light, sight_rects, walled_pairs, floor, row, col, cell_prey, prey_rows,
                                           cell_next, intent, False)  # fmt: skip
             if target >= 0:
                 intent[i] = CHASE
@@ -853,7 +856,7 @@ def _loudest_lure(f, y, x, params, lure, lure_room, active, n_active, room_chatt
 
 
 @nb.njit(cache=True, _nrt=False)
-def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, zombie_rows, room_door_ptr, room_doors, room_refuge,
+def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, zombie_rows, room_door_ptr, room_doors, room_refuge,
                  room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active, n_active,
                  room_lure, out_ptr, out_to, state,
                  stress, hambie_status, intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at, seen_y,
@@ -905,7 +908,7 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_re
         sees = False
         if state[i] != HAMBIE and not hidden_safe and (alert or (i + tick) % 4 == 0):
             z = _nearest_visible(i, params[Param.PERSON_SIGHT_LIT], params[Param.PERSON_SIGHT_DARK], tile_m, tiles, doors,
-                                 light, sight_rects, floor, row, col, cell_zombies, zombie_rows, cell_next, intent,
+                                 light, sight_rects, walled_pairs, floor, row, col, cell_zombies, zombie_rows, cell_next, intent,
                                  state[i] == BITTEN)  # fmt: skip
             if z >= 0:
                 seen_at[i] = t
@@ -1796,7 +1799,7 @@ def _hambie_vote(h, finder, t, room_of, state, intent, floor, row, col, seen_at,
 
 
 @nb.njit(cache=True, _nrt=False)
-def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, sight_rects, floor, row, col, cell_head,
+def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, sight_rects, walled_pairs, floor, row, col, cell_head,
                      cell_rows, cell_next, intent, skip_idle) -> int:  # fmt: skip
     """Nearest agent of the cell lists `cell_head` (zombies, or people zombies hunt) that agent i sees; -1 if none.
 
@@ -1836,13 +1839,13 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, sigh
                     cx = 63 if low < 0 else int(math.log2(float(low)) + 0.5)
                     for c in range(cx, hi + 1 if cx == 63 else cx + 1):
                         best, best_d2 = _look_in_cell(i, f, cy, c, y0, x0, rect, best, best_d2, sight_lit, sight_dark,
-                                                      tile_m, tiles, doors, light, sight_rects, floor, row, col,
+                                                      tile_m, tiles, doors, light, sight_rects, walled_pairs, floor, row, col,
                                                       cell_head, cell_next, intent, skip_idle)  # fmt: skip
             else:  # a row in between: only the ring's two ends
                 for c in (cx0 - ring, cx0 + ring):
                     if 0 <= c < CW and marked & (np.int64(1) << min(c, 63)) != 0:
                         best, best_d2 = _look_in_cell(i, f, cy, c, y0, x0, rect, best, best_d2, sight_lit, sight_dark,
-                                                      tile_m, tiles, doors, light, sight_rects, floor, row, col,
+                                                      tile_m, tiles, doors, light, sight_rects, walled_pairs, floor, row, col,
                                                       cell_head, cell_next, intent, skip_idle)  # fmt: skip
     return best
 
@@ -1859,7 +1862,7 @@ def _bits_upto(hi):
 
 @nb.njit(cache=True, _nrt=False, inline="always")
 def _look_in_cell(i, f, cy, cx, y0, x0, rect, best, best_d2, sight_lit, sight_dark, tile_m, tiles, doors, light,
-                  sight_rects, floor, row, col, cell_head, cell_next, intent, skip_idle):  # fmt: skip
+                  sight_rects, walled_pairs, floor, row, col, cell_head, cell_next, intent, skip_idle):  # fmt: skip
     """The nearest seen so far after the agents of one cell, as (agent, squared distance); `rect`: the observer's."""
     _, H, W = tiles.shape
     flat_tiles = tiles.reshape(tiles.size)  # views: the shared line-of-sight kernel reads flat arrays
@@ -1876,13 +1879,41 @@ def _look_in_cell(i, f, cy, cx, y0, x0, rect, best, best_d2, sight_lit, sight_da
                 and d2 < best_d2
                 and (
                     (rect >= 0 and sight_rects[f, yy, xx] == rect)
-                    or line_of_sight_flat(flat_tiles, flat_doors, f * H * W, W, y0, x0, yy, xx)
+                    or _sees_across(flat_tiles, flat_doors, walled_pairs, f, H, W, y0, x0, yy, xx)
                 )
             ):
                 best = p
                 best_d2 = d2
         p = cell_next[p]
     return best, best_d2
+
+
+@nb.njit(cache=True, _nrt=False)
+def _sees_across(flat_tiles, flat_doors, walled_pairs, f, H, W, y0, x0, y1, x1) -> bool:
+    """Line of sight between two tiles of floor f, remembering the pairs a wall parts for good.
+
+    A line that a wall (or void) blocks both ways stays blocked whatever the doors do, and in a crowd
+    the same pairs are tested tick after tick: `walled_pairs` (a hash table of such pairs, -1 when
+    empty, each slot keeping the last pair that fell there) answers those without tracing. It only
+    ever holds pairs that are blocked for good, so it changes the time a look takes, never what is seen.
+    """
+    base = f * H * W
+    a = base + y0 * W + x0
+    b = base + y1 * W + x1
+    key = a * (flat_tiles.size + 1) + b if a < b else b * (flat_tiles.size + 1) + a
+    slot = (np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - _WALLED_BITS)
+    if walled_pairs[slot] == key:
+        return False
+    # Either line will do (Bresenham's tie-breaks depend on direction), as in `senses._line_of_sight`.
+    there = _trace(flat_tiles, flat_doors, base, W, y0, x0, y1, x1)
+    if there == LINE_CLEAR:
+        return True
+    back = _trace(flat_tiles, flat_doors, base, W, y1, x1, y0, x0)
+    if back == LINE_CLEAR:
+        return True
+    if there == LINE_WALLED and back == LINE_WALLED:
+        walled_pairs[slot] = key
+    return False
 
 
 # --- the tile index, moves, and small helpers ------------------------------------------------------

@@ -307,6 +307,7 @@ class SchoolSim:
         state.pop("_sound_fields", None)  # caches: rebuilt by `_new_caches` on resume
         state.pop("_door_tiles", None)
         state.pop("_sight_rects", None)
+        state.pop("_walled_pairs", None)
         state.pop("_sound_params", None)
         state.pop("occupancy", None)  # the tile index: empty between kernel calls, rebuilt on resume
         state.pop("tile_head", None)
@@ -442,6 +443,7 @@ class SchoolSim:
         """What is derived from the building and rebuilt on resume, never saved in a checkpoint."""
         self._door_tiles = np.flatnonzero(self.building.tiles.ravel() == Tile.DOOR).astype(np.int64)
         self._sight_rects = open_rectangles(self.building)  # within one, everyone sees everyone: no trace needed
+        self._walled_pairs = np.full(kernel.WALLED_PAIRS, -1, dtype=np.int64)  # see `kernel._sees_across`
         # Sound fields already computed, by (source tile, level): with the doors each depends on and their
         # states then (see `sound_field`); a door it never met may have changed since.
         self._sound_fields: OrderedDict[tuple[int, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
@@ -698,7 +700,8 @@ class SchoolSim:
     def _world(self) -> tuple:
         b = self.building
         return (b.tiles, b.door_state, self.door_hp, b.room_of, self.light, self.room_door_ptr, self.room_doors,
-                self.room_refuge, self.stair_ptr, self.stair_to, self.goal_fields, self._sight_rects)  # fmt: skip
+                self.room_refuge, self.stair_ptr, self.stair_to, self.goal_fields, self._sight_rects,
+                self._walled_pairs)  # fmt: skip
 
     def _agents(self) -> tuple:
         return (self.state, self.intent, self.floor, self.row, self.col, self.goal, self.walk_speed, self.sprint_speed,
