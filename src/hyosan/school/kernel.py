@@ -287,9 +287,11 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
                     xx = col[z] + dx
                     if yy < 0 or yy >= H or xx < 0 or xx >= W:
                         continue
+                    p = tile_head[(floor[z] * H + yy) * W + xx]
+                    if p < 0:
+                        continue  # nobody there (most of the time): no wall to look for
                     if (dy != 0 or dx != 0) and _blocked_between(tiles, doors, floor[z], row[z], col[z], yy, xx):
                         continue
-                    p = tile_head[(floor[z] * H + yy) * W + xx]
                     while p >= 0 and state[z] == ZOMBIE:
                         if state[p] == HEALTHY:
                             # The person strikes first (harder if strong, more often if brave): a decisive
@@ -1818,6 +1820,16 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, sigh
     cy0 = y0 // CELL
     cx0 = x0 // CELL
     rings = int(sight_lit / tile_m) // CELL + 1
+    # Most looks late in a run find nobody near at all: one test of the whole square of cells first.
+    window = _bits_from(min(max(0, cx0 - rings), 63)) & _bits_upto(min(CW - 1, cx0 + rings, 63))
+    for cy in range(max(0, cy0 - rings), min(CH, cy0 + rings + 1)):
+        if cell_rows[f, cy] & window != 0:
+            break
+    else:
+        return -1
+    flat_tiles = tiles.reshape(tiles.size)  # views: the line-of-sight kernel reads flat arrays
+    flat_doors = doors.reshape(doors.size)
+    sight_max2 = max(sight_lit, sight_dark) ** 2
     best = -1
     best_d2 = 1e18
     # Rings of cells outward from the agent's own: once a ring lies wholly beyond the best found,
@@ -1839,14 +1851,16 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, sigh
                     cx = 63 if low < 0 else int(math.log2(float(low)) + 0.5)
                     for c in range(cx, hi + 1 if cx == 63 else cx + 1):
                         best, best_d2 = _look_in_cell(i, f, cy, c, y0, x0, rect, best, best_d2, sight_lit, sight_dark,
-                                                      tile_m, tiles, doors, light, sight_rects, walled_pairs, floor, row, col,
-                                                      cell_head, cell_next, intent, skip_idle)  # fmt: skip
+                                                      sight_max2, tile_m, flat_tiles, flat_doors, light, sight_rects,
+                                                      walled_pairs, floor, row, col, cell_head, cell_next, intent,
+                                                      skip_idle)  # fmt: skip
             else:  # a row in between: only the ring's two ends
                 for c in (cx0 - ring, cx0 + ring):
                     if 0 <= c < CW and marked & (np.int64(1) << min(c, 63)) != 0:
                         best, best_d2 = _look_in_cell(i, f, cy, c, y0, x0, rect, best, best_d2, sight_lit, sight_dark,
-                                                      tile_m, tiles, doors, light, sight_rects, walled_pairs, floor, row, col,
-                                                      cell_head, cell_next, intent, skip_idle)  # fmt: skip
+                                                      sight_max2, tile_m, flat_tiles, flat_doors, light, sight_rects,
+                                                      walled_pairs, floor, row, col, cell_head, cell_next, intent,
+                                                      skip_idle)  # fmt: skip
     return best
 
 
@@ -1861,22 +1875,27 @@ def _bits_upto(hi):
 
 
 @nb.njit(cache=True, _nrt=False, inline="always")
-def _look_in_cell(i, f, cy, cx, y0, x0, rect, best, best_d2, sight_lit, sight_dark, tile_m, tiles, doors, light,
-                  sight_rects, walled_pairs, floor, row, col, cell_head, cell_next, intent, skip_idle):  # fmt: skip
-    """The nearest seen so far after the agents of one cell, as (agent, squared distance); `rect`: the observer's."""
-    _, H, W = tiles.shape
-    flat_tiles = tiles.reshape(tiles.size)  # views: the shared line-of-sight kernel reads flat arrays
-    flat_doors = doors.reshape(doors.size)
+def _look_in_cell(i, f, cy, cx, y0, x0, rect, best, best_d2, sight_lit, sight_dark, sight_max2, tile_m, flat_tiles,
+                  flat_doors, light, sight_rects, walled_pairs, floor, row, col, cell_head, cell_next, intent,
+                  skip_idle):  # fmt: skip
+    """The nearest seen so far after the agents of one cell, as (agent, squared distance); `rect`: the observer's.
+
+    `flat_tiles`, `flat_doors`: the building's tiles and doors as flat views; `sight_max2` the longer
+    sight range squared (most candidates are beyond it: they are let go before their tile's light is read).
+    """
+    _, H, W = light.shape
     p = cell_head[f, cy, cx]
     while p >= 0:
         if p != i and floor[p] == f and not (skip_idle and intent[p] == IDLE):
             yy = row[p]
             xx = col[p]
             d2 = ((yy - y0) ** 2 + (xx - x0) ** 2) * tile_m * tile_m
+            if d2 >= best_d2 or d2 > sight_max2:
+                p = cell_next[p]
+                continue
             reach_m = sight_lit if light[f, yy, xx] else sight_dark
             if (
                 d2 <= reach_m * reach_m
-                and d2 < best_d2
                 and (
                     (rect >= 0 and sight_rects[f, yy, xx] == rect)
                     or _sees_across(flat_tiles, flat_doors, walled_pairs, f, H, W, y0, x0, yy, xx)
