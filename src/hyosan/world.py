@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import copy
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,7 +43,25 @@ class WorldDescription:
 
 
 def build_building(scenario: Scenario) -> Building:
-    """Read the scenario's floor plans into a `Building` and apply its door settings."""
+    """Read the scenario's floor plans into a `Building` and apply its door settings.
+
+    Each call returns a building of its own (a run changes its doors); the plans are read once per
+    scenario content (its hash covers the map files), so a sweep's runs do not read them again.
+    """
+    key = scenario.content_hash()
+    built = _BUILT.get(key)
+    if built is None:
+        built = _read_building(scenario)
+        _BUILT[key] = built
+        if len(_BUILT) > 4:
+            _BUILT.popitem(last=False)
+    return copy.deepcopy(built)
+
+
+_BUILT: OrderedDict[str, Building] = OrderedDict()
+
+
+def _read_building(scenario: Scenario) -> Building:
     specs = [
         FloorSpec(
             name=f.name,

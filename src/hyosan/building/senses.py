@@ -357,15 +357,16 @@ def _opaque(tiles, doors, i):
     return False
 
 
-# How a traced line ends: it reaches its end, a wall (or void) blocks it, or a shut door does. A line a
-# wall blocks stays blocked whatever the doors do (what `kernel._sees_across` remembers).
+# How a traced line ends: it reaches its end, a wall (or void) blocks it, or only shut doors do. A line
+# a wall blocks stays blocked whatever the doors do (what `kernel._sees_across` remembers).
 LINE_CLEAR, LINE_WALLED, LINE_SHUT = 0, 1, 2
 
 
 @nb.njit(cache=True, _nrt=False)
-def _trace(tiles, doors, base, cols, y0, x0, y1, x1):
+def _trace(tiles, doors, base, cols, y0, x0, y1, x1, past_doors=False):
     """Bresenham from (y0, x0) to (y1, x1): is every tile strictly between them transparent? `LINE_CLEAR` if so,
-    else what blocks the line: `LINE_WALLED` or `LINE_SHUT`."""
+    else what blocks the line: `LINE_WALLED` or `LINE_SHUT`. With `past_doors`, a line a shut door blocks
+    is followed on, to tell whether a wall would block it too (then it is `LINE_WALLED`)."""
     dx = abs(x1 - x0)
     dy = abs(y1 - y0)
     sx = 1 if x1 > x0 else -1
@@ -373,6 +374,7 @@ def _trace(tiles, doors, base, cols, y0, x0, y1, x1):
     err = dx - dy
     x = x0
     y = y0
+    blocked = LINE_CLEAR
     while True:
         e2 = 2 * err
         step_x = e2 > -dy
@@ -382,7 +384,11 @@ def _trace(tiles, doors, base, cols, y0, x0, y1, x1):
             c1 = base + y * cols + x + sx
             c2 = base + (y + sy) * cols + x
             if _opaque(tiles, doors, c1) and _opaque(tiles, doors, c2):
-                return LINE_SHUT if tiles[c1] == _DOOR or tiles[c2] == _DOOR else LINE_WALLED
+                if tiles[c1] != _DOOR and tiles[c2] != _DOOR:
+                    return LINE_WALLED
+                if not past_doors:
+                    return LINE_SHUT
+                blocked = LINE_SHUT
         if step_x:
             err -= dy
             x += sx
@@ -390,10 +396,14 @@ def _trace(tiles, doors, base, cols, y0, x0, y1, x1):
             err += dx
             y += sy
         if x == x1 and y == y1:
-            return LINE_CLEAR
+            return blocked
         here = base + y * cols + x
         if _opaque(tiles, doors, here):
-            return LINE_SHUT if tiles[here] == _DOOR else LINE_WALLED
+            if tiles[here] != _DOOR:
+                return LINE_WALLED
+            if not past_doors:
+                return LINE_SHUT
+            blocked = LINE_SHUT
 
 
 @nb.njit(cache=True, _nrt=False)

@@ -1911,7 +1911,8 @@ def _look_in_cell(i, f, cy, cx, y0, x0, rect, best, best_d2, sight_lit, sight_da
 def _sees_across(flat_tiles, flat_doors, walled_pairs, f, H, W, y0, x0, y1, x1) -> bool:
     """Line of sight between two tiles of floor f, remembering the pairs a wall parts for good.
 
-    A line that a wall (or void) blocks both ways stays blocked whatever the doors do, and in a crowd
+    A line that a wall (or void) blocks both ways (behind a shut door too: lines are followed past
+    doors) stays blocked whatever the doors do, and in a crowd
     the same pairs are tested tick after tick: `walled_pairs` (a hash table of such pairs, -1 when
     empty, each slot keeping the last pair that fell there) answers those without tracing. It only
     ever holds pairs that are blocked for good, so it changes the time a look takes, never what is seen.
@@ -1924,10 +1925,10 @@ def _sees_across(flat_tiles, flat_doors, walled_pairs, f, H, W, y0, x0, y1, x1) 
     if walled_pairs[slot] == key:
         return False
     # Either line will do (Bresenham's tie-breaks depend on direction), as in `senses._line_of_sight`.
-    there = _trace(flat_tiles, flat_doors, base, W, y0, x0, y1, x1)
+    there = _trace(flat_tiles, flat_doors, base, W, y0, x0, y1, x1, True)
     if there == LINE_CLEAR:
         return True
-    back = _trace(flat_tiles, flat_doors, base, W, y1, x1, y0, x0)
+    back = _trace(flat_tiles, flat_doors, base, W, y1, x1, y0, x0, True)
     if back == LINE_CLEAR:
         return True
     if there == LINE_WALLED and back == LINE_WALLED:

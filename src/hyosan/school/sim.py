@@ -56,6 +56,8 @@ _EV_BITE, _EV_SCREAM, _EV_BARRICADE, _EV_BREACH = (
     int(k) for k in (EventKind.BITE, EventKind.SCREAM, EventKind.BARRICADE, EventKind.BREACH)
 )
 _EV_LURE, _EV_SHOUT, _EV_GO_BACK = (int(k) for k in (EventKind.LURE, EventKind.SHOUT, EventKind.GO_BACK))
+_CHANGES_THE_WORLD = np.zeros(max(int(k) for k in EventKind) + 1, dtype=np.bool_)  # by event kind: noise, new paths
+_CHANGES_THE_WORLD[[_EV_BITE, _EV_SCREAM, _EV_BARRICADE, _EV_BREACH, _EV_LURE, _EV_SHOUT, _EV_GO_BACK]] = True
 _N_SOUNDS = 16  # sounds that can ring at once; the oldest gives way
 _SCREAM_DB = 85.0
 _SCREAM_S = 15.0
@@ -546,7 +548,8 @@ class SchoolSim:
         # walking distance to it), through which zombies hear the people talking inside.
         refuges = np.flatnonzero(self.room_refuge)
         n_lures = _N_SOUNDS + refuges.size
-        self.lure = np.full((n_lures, b.tiles.size), -1e9, dtype=np.float32)
+        self.lure = np.empty((n_lures, b.tiles.size), dtype=np.float32)
+        self.lure[:_N_SOUNDS] = -1e9
         self.lure_until = np.full(n_lures, -1.0)
         self.lure_room = np.full(n_lures, -1, dtype=np.int64)
         self.lure_src = np.zeros(n_lures, dtype=np.int64)
@@ -776,7 +779,9 @@ class SchoolSim:
     def _update_fields(self, tiles: np.ndarray) -> None:
         for g, fld in enumerate(self._fields):
             fld.update_tiles(tiles)
-            self.goal_fields[g] = _finite(fld.distances)
+            out = self.goal_fields[g]  # `_finite`, written in place
+            np.copyto(out, fld.distances.reshape(-1))
+            out[~np.isfinite(out)] = 1e9
 
     def _after_chunk(self, first: int) -> None:
         """React to what the kernel logged: screams and shouts make noise; barricades and breaches change paths."""
@@ -784,6 +789,8 @@ class SchoolSim:
         if last == first:
             return
         kinds = self.ev_i[first:last, 0]
+        if not _CHANGES_THE_WORLD[kinds].any():
+            return  # (most calls: people seen, doors opened, nothing that makes noise or changes paths)
         for k in first + np.flatnonzero((kinds == _EV_BITE) | (kinds == _EV_SCREAM)):
             f, y, x = (int(v) for v in self.ev_i[k, 3:6])
             self._add_sound(self.building.flat(f, y, x), _SCREAM_DB, float(self.ev_t[k]) + _SCREAM_S, alarm=True)
@@ -839,15 +846,20 @@ class SchoolSim:
 
         Only a sound whose spread still holds (the doors its search met unchanged) is joined.
         """
-        b = self.building
-        f, y, x = b.unflat(flat)
-        room = b.room_of[f, y, x]
+        room_of = self.building.room_of.reshape(-1)
+        room = room_of[flat]
         if room < 0:
             return -1
-        for s in np.flatnonzero(self.lure_until[:_N_SOUNDS] >= self.t):
-            src = int(self.lure_src[s])
-            sf, sy, sx = b.unflat(src)
-            if sf != f or max(abs(sy - y), abs(sx - x)) > _DIN_TILES or b.room_of[sf, sy, sx] != room:
+        _, H, W = self.building.shape
+        f, rest = divmod(flat, H * W)
+        y, x = divmod(rest, W)
+        sources = self.lure_src.tolist()
+        for s, until in enumerate(self.lure_until[:_N_SOUNDS].tolist()):
+            if not until >= self.t:
+                continue
+            sf, rest = divmod(sources[s], H * W)
+            sy, sx = divmod(rest, W)
+            if sf != f or max(abs(sy - y), abs(sx - x)) > _DIN_TILES or room_of[sources[s]] != room:
                 continue
             level, met, met_then = self._sound_spread[s]
             if level >= level_db and np.array_equal(doors[met], met_then):
