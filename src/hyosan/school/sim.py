@@ -791,28 +791,30 @@ class SchoolSim:
         kinds = self.ev_i[first:last, 0]
         if not _CHANGES_THE_WORLD[kinds].any():
             return  # (most calls: people seen, doors opened, nothing that makes noise or changes paths)
-        for k in first + np.flatnonzero((kinds == _EV_BITE) | (kinds == _EV_SCREAM)):
-            f, y, x = (int(v) for v in self.ev_i[k, 3:6])
-            self._add_sound(self.building.flat(f, y, x), _SCREAM_DB, float(self.ev_t[k]) + _SCREAM_S, alarm=True)
-        for k in first + np.flatnonzero(kinds == _EV_BARRICADE):
-            # Dragging desks against a door is loud: it draws zombies, though it alarms nobody.
-            f, y, x = (int(v) for v in self.ev_i[k, 3:6])
-            self._add_sound(self.building.flat(f, y, x), _BARRICADE_DB, float(self.ev_t[k]) + _BARRICADE_S, alarm=False)
+        # The few events that matter, as plain numbers: kind and place (flat tile), and time.
+        rows = first + np.flatnonzero(_CHANGES_THE_WORLD[kinds])
+        _, H, W = self.building.shape
+        found = [
+            (kind, (f * H + y) * W + x, t)
+            for (kind, _, _, f, y, x), t in zip(self.ev_i[rows].tolist(), self.ev_t[rows].tolist(), strict=True)
+        ]
+        for kind, flat, t in found:
+            if kind in (_EV_BITE, _EV_SCREAM):
+                self._add_sound(flat, _SCREAM_DB, t + _SCREAM_S, alarm=True)
+        for kind, flat, t in found:
+            if kind == _EV_BARRICADE:
+                # Dragging desks against a door is loud: it draws zombies, though it alarms nobody.
+                self._add_sound(flat, _BARRICADE_DB, t + _BARRICADE_S, alarm=False)
         groups = self.scenario.groups
-        for k in first + np.flatnonzero((kinds == _EV_LURE) | (kinds == _EV_SHOUT)):
-            # A lurer shouts to be followed: loud enough to draw the zombies, and it alarms nobody.
-            f, y, x = (int(v) for v in self.ev_i[k, 3:6])
-            lasts = groups.shout_every if groups.shout_every > 0 else groups.lure_time
-            self._add_sound(self.building.flat(f, y, x), groups.shout_level, float(self.ev_t[k]) + lasts, alarm=False)
+        lasts = groups.shout_every if groups.shout_every > 0 else groups.lure_time
+        for kind, flat, t in found:
+            if kind in (_EV_LURE, _EV_SHOUT):
+                # A lurer shouts to be followed: loud enough to draw the zombies, and it alarms nobody.
+                self._add_sound(flat, groups.shout_level, t + lasts, alarm=False)
         # Slipping out of a refuge may pull a barricade down (the event's place is that door).
-        changed = first + np.flatnonzero(
-            (kinds == _EV_BARRICADE) | (kinds == _EV_BREACH) | (kinds == _EV_LURE) | (kinds == _EV_GO_BACK)
-        )
-        if changed.size:
-            tiles = np.ravel_multi_index(
-                (self.ev_i[changed, 3], self.ev_i[changed, 4], self.ev_i[changed, 5]), self.building.shape
-            )
-            self._update_fields(tiles)
+        changed = [flat for kind, flat, _ in found if kind in (_EV_BARRICADE, _EV_BREACH, _EV_LURE, _EV_GO_BACK)]
+        if changed:
+            self._update_fields(np.array(changed, dtype=np.int64))
 
     def _add_sound(self, flat: int, level_db: float, until: float, alarm: bool) -> None:
         doors = self.building.door_state.reshape(-1)
