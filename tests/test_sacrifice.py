@@ -172,3 +172,22 @@ def test_luring_draws_the_zombies_off_a_besieged_room(tmp_path):
     assert (lured.groupby("seed").col.first() < 10).all()
     shouts = on_events[on_events.kind == "shout"]
     assert set(shouts.person) <= set(lured.person) and len(shouts) >= len(seeds)
+
+
+def test_a_lurer_who_turned_hambie_stops_when_its_time_is_up_and_a_bitten_one_runs_on():
+    # A lurer bitten on the way keeps away until it turns; one who turned hambie has its mind back and
+    # stops as a healthy one does (it once ran on for the rest of the run, and the school never went quiet).
+    stopped = {}
+    for state in (State.HAMBIE, State.BITTEN):
+        sim = SchoolSim.from_scenario("tiny-school", seed=1)
+        sim.run(until=30)
+        who = int(np.flatnonzero(sim.state == State.HEALTHY)[0])
+        sim.state[who] = state
+        sim.turn_at[who] = 1e9  # the bitten one does not turn during the test
+        sim.intent[who] = Intent.LURE
+        sim.sac_room[who] = int(np.flatnonzero(sim.room_lure >= 0)[0])
+        sim.sac_since[who] = sim.t - sim.scenario.groups.lure_time - 1.0
+        sim.debug = True
+        sim.run(until=sim.t + 2)
+        stopped[state] = sim.intent[who] != Intent.LURE
+    assert stopped == {State.HAMBIE: True, State.BITTEN: False}

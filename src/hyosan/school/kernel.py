@@ -1018,7 +1018,9 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_re
                        ev_t, ev_i, n_ev, sac_other, sac_room, sac_since)  # fmt: skip
             continue
         if intent[i] == LURE:
-            if state[i] == HEALTHY and t - sac_since[i] >= params[Param.LURE_S]:
+            # A lurer bitten on the way keeps away until it turns; one who turned hambie has its mind back
+            # and stops as a healthy one does (else it would run on for the rest of the run).
+            if state[i] != BITTEN and t - sac_since[i] >= params[Param.LURE_S]:
                 _stop_lure(i, t, intent, row, col, seen_at, seen_y, seen_x)
                 continue
             # A shout as they leave (the LURE event rings it) and then one every `shout_every` seconds,
