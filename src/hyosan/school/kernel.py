@@ -88,8 +88,8 @@ _DY = np.array([-1, 1, 0, 0, -1, -1, 1, 1], dtype=np.int64)
 _DX = np.array([0, 0, -1, 1, -1, 1, -1, 1], dtype=np.int64)
 _SQRT2 = math.sqrt(2.0)
 CELL = 8  # side of a sensing cell in tiles: who is near whom is looked up cell by cell
-WALLED_PAIRS = 1 << 18  # slots of the table of tile pairs a wall parts for good (`_sees_across`): 2 MB
 _WALLED_BITS = 18
+WALLED_PAIRS = 1 << _WALLED_BITS  # slots of the table of tile pairs a wall parts for good (`_sees_across`): 2 MB
 GAVE_UP = -2  # `hunt` of a zombie that could not reach whom it saw; it ignores sight for a while
 _GIVE_UP_S = 20.0
 

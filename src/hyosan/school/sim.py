@@ -779,9 +779,7 @@ class SchoolSim:
     def _update_fields(self, tiles: np.ndarray) -> None:
         for g, fld in enumerate(self._fields):
             fld.update_tiles(tiles)
-            out = self.goal_fields[g]  # `_finite`, written in place
-            np.copyto(out, fld.distances.reshape(-1))
-            out[~np.isfinite(out)] = 1e9
+            _finite(fld.distances, out=self.goal_fields[g])
 
     def _after_chunk(self, first: int) -> None:
         """React to what the kernel logged: screams and shouts make noise; barricades and breaches change paths."""
@@ -789,13 +787,14 @@ class SchoolSim:
         if last == first:
             return
         kinds = self.ev_i[first:last, 0]
-        if not _CHANGES_THE_WORLD[kinds].any():
+        matters = _CHANGES_THE_WORLD[kinds]
+        if not matters.any():
             return  # (most calls: people seen, doors opened, nothing that makes noise or changes paths)
         # The few events that matter, as plain numbers: kind and place (flat tile), and time.
-        rows = first + np.flatnonzero(_CHANGES_THE_WORLD[kinds])
-        _, H, W = self.building.shape
+        rows = first + np.flatnonzero(matters)
+        flat = self.building.flat
         found = [
-            (kind, (f * H + y) * W + x, t)
+            (kind, flat(f, y, x), t)
             for (kind, _, _, f, y, x), t in zip(self.ev_i[rows].tolist(), self.ev_t[rows].tolist(), strict=True)
         ]
         for kind, flat, t in found:
@@ -848,19 +847,17 @@ class SchoolSim:
 
         Only a sound whose spread still holds (the doors its search met unchanged) is joined.
         """
-        room_of = self.building.room_of.reshape(-1)
+        b = self.building
+        room_of = b.room_of.reshape(-1)
         room = room_of[flat]
         if room < 0:
             return -1
-        _, H, W = self.building.shape
-        f, rest = divmod(flat, H * W)
-        y, x = divmod(rest, W)
+        f, y, x = b.unflat(flat)
         sources = self.lure_src.tolist()
         for s, until in enumerate(self.lure_until[:_N_SOUNDS].tolist()):
             if not until >= self.t:
                 continue
-            sf, rest = divmod(sources[s], H * W)
-            sy, sx = divmod(rest, W)
+            sf, sy, sx = b.unflat(sources[s])
             if sf != f or max(abs(sy - y), abs(sx - x)) > _DIN_TILES or room_of[sources[s]] != room:
                 continue
             level, met, met_then = self._sound_spread[s]
@@ -1194,9 +1191,12 @@ def _room_lures(b: Building, refuges: np.ndarray) -> np.ndarray:
     return rows
 
 
-def _finite(distances: np.ndarray) -> np.ndarray:
-    """A distance field as flat float32 with unreachable tiles at a large finite distance."""
-    out = np.asarray(distances, dtype=np.float32).ravel().copy()
+def _finite(distances: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """A distance field as flat float32 with unreachable tiles at a large finite distance (in `out` if given)."""
+    if out is None:
+        out = np.asarray(distances, dtype=np.float32).ravel().copy()
+    else:
+        np.copyto(out, distances.reshape(-1))
     out[~np.isfinite(out)] = 1e9
     return out
 
