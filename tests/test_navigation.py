@@ -23,6 +23,7 @@ from hyosan.building.navigation import (
     next_steps,
     step_toward,
     tile_costs,
+    update_fields,
 )
 
 SQRT2 = math.sqrt(2.0)
@@ -99,6 +100,30 @@ def test_closed_door_costs_people_two_metres_and_open_door_nothing():
     b.door_state[0, 1, 4] = DoorState.CLOSED
     field.update_tiles([door])
     np.testing.assert_allclose(field.distances, distance_field(b, b.exits, PERSON))
+
+
+def test_update_fields_matches_each_field_updated_alone_and_writes_finite_float32():
+    b = building_from_text([DOOR_CORRIDOR])
+    door = b.flat(0, 1, 4)
+    kinds = [(b.exits, PERSON), ([b.flat(0, 1, 1)], PERSON), (b.exits, ZOMBIE)]
+    together = [DistanceField(b, src, w) for src, w in kinds]
+    alone = [DistanceField(b, src, w) for src, w in kinds]
+    assert update_fields(together, []) == [0, 0, 0]
+    for state in (DoorState.LOCKED, DoorState.OPEN, DoorState.BARRICADED, DoorState.CLOSED):
+        b.door_state[0, 1, 4] = state
+        counts = update_fields(together, [door, door])
+        assert counts == [f.update_tiles([door]) for f in alone]
+        for f, g in zip(together, alone, strict=True):
+            np.testing.assert_array_equal(f.distances, g.distances)
+            out = np.empty(b.tiles.size, dtype=np.float32)
+            f.write_distances(out, unreachable=1e9)
+            expected = g.distances.ravel().copy()
+            expected[~np.isfinite(expected)] = 1e9
+            np.testing.assert_array_equal(out, expected)
+    with pytest.raises(IndexError):
+        update_fields(together, [b.tiles.size])
+    with pytest.raises(ValueError):
+        together[0].write_distances(np.empty(b.tiles.size))
 
 
 def test_people_and_zombies_pay_different_door_costs():

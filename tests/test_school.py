@@ -485,6 +485,87 @@ def test_the_tile_index_after_moves_is_the_one_a_fresh_call_builds(moves):
     assert not occupancy.any() and (head == -1).all()
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.integers(0, 9),
+            st.sampled_from(["move", "move", "die", "turn"]),
+            st.integers(0, 1),
+            st.one_of(st.integers(0, 23), st.integers(496, 519)),  # crowded cells; the last three cells of a row
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_zombies_kept_filed_between_ticks_are_the_cells_and_rooms_a_fresh_filing_gives(steps):
+    # `kernel._advance` keeps zombies in their sensing cells and rooms from tick to tick, refiling
+    # only those that moved, died or turned. Who is seen first among equals follows a cell's list, so
+    # the lists (descending index order), the rows' masks (bit 63: any cell from 63 on) and the
+    # rooms' counts must be exactly what filing everyone afresh gives.
+    from hyosan.school import kernel
+
+    n, F, H, W = 10, 2, 1, 520  # 65 cells a row: bit 63 stands for two of them
+    CH, CW = 1, W // kernel.CELL
+    room_of = np.full((F, H, W), -1, dtype=np.int32)
+    room_of[:, :, 8:16] = 0
+    room_of[1, :, 504:] = 1
+    room_flat = room_of.reshape(-1)
+    state = np.full(n, State.ZOMBIE, dtype=np.uint8)
+    state[::3] = State.BITTEN
+    floor = (np.arange(n) % F).astype(np.int64)
+    row = np.zeros(n, dtype=np.int64)
+    col = np.array([0, 9, 17, 500, 3, 511, 12, 519, 20, 6], dtype=np.int64)
+    heads = np.full((F, CH, CW), -1, dtype=np.int64)
+    rows = np.zeros((F, CH), dtype=np.int64)
+    rooms = np.zeros(2, dtype=np.int64)
+    cell_next = np.full(n, -1, dtype=np.int64)
+    filed = np.full(n, -1, dtype=np.int64)
+
+    def tick():  # what the progress pass does for each agent, in index order
+        for i in range(n):
+            here = (floor[i] * H + row[i]) * W + col[i]
+            if state[i] != State.ZOMBIE and filed[i] >= 0:
+                kernel._unfile_zombie(i, filed[i], H, W, room_flat, rooms, heads, rows, cell_next)
+                filed[i] = -1
+            if state[i] == State.ZOMBIE and filed[i] != here:
+                if filed[i] >= 0:
+                    kernel._unfile_zombie(i, filed[i], H, W, room_flat, rooms, heads, rows, cell_next)
+                kernel._file_zombie(i, here, H, W, room_flat, rooms, heads, rows, cell_next)
+                filed[i] = here
+
+    def lists(h, x):
+        out = []
+        for p in h.ravel():
+            members = []
+            while p >= 0:
+                members.append(int(p))
+                p = x[p]
+            out.append(members)
+        return out
+
+    tick()
+    for who, what, f, x in steps:
+        if what == "move":
+            floor[who], col[who] = f, x
+        elif what == "die":
+            state[who] = State.DEAD
+        elif state[who] == State.BITTEN:
+            state[who] = State.ZOMBIE
+        tick()
+        fresh_heads = np.full_like(heads, -1)
+        fresh_prey = np.full_like(heads, -1)
+        fresh_rows = np.zeros_like(rows)
+        fresh_next = np.full_like(cell_next, -1)
+        kernel._index_cells(state, floor, row, col, fresh_heads, fresh_prey, fresh_next, np.zeros(F, dtype=np.int64),
+                            fresh_rows, np.zeros_like(rows))  # fmt: skip
+        zombie = state == State.ZOMBIE
+        fresh_rooms = np.bincount(room_of[floor[zombie], row[zombie], col[zombie]] + 1, minlength=3)[1:]
+        assert lists(heads, cell_next) == lists(fresh_heads, fresh_next)
+        assert np.array_equal(rows, fresh_rows)
+        assert np.array_equal(rooms, fresh_rooms)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=st.tuples(st.integers(0, 2**32 - 1), st.just(1), st.integers(2, 16), st.integers(2, 16)), data=st.data())
 def test_sight_remembered_as_walled_off_is_sight_traced_whatever_the_doors_do(spec, data):
@@ -514,3 +595,26 @@ def test_sight_remembered_as_walled_off_is_sight_traced_whatever_the_doors_do(sp
             doors[is_door] = np.where(doors[is_door] == DoorState.OPEN, DoorState.CLOSED, DoorState.OPEN)
     if (tiles == Tile.WALL).mean() > 0.15 and rows * cols > 100:
         assert remembered > 0  # the table is used at all (walls part many pairs on such maps)
+
+
+def test_a_lure_table_passes_to_the_next_run_only_once_its_run_is_gone(tmp_path):
+    # A sweep's runs hand their lure table on (the rooms' rows are the same for every seed): never
+    # while its run lives on, and with the sound rows of the run before silenced.
+    first = SchoolSim.from_scenario("tiny-school", seed=3)
+    before = SchoolSim.from_scenario("tiny-school", seed=3)
+    assert before.lure is not first.lure and not np.shares_memory(before.lure, first.lure)
+    del first
+    before.run(until=900)
+    sounds = int((before.lure_room < 0).sum())
+    assert (before.lure[:sounds] > -1e9).any(), "no sound rang: the test shows nothing"
+    table = before.lure
+    del before
+    handed = SchoolSim.from_scenario("tiny-school", seed=1)
+    assert handed.lure is table and (handed.lure[:sounds] == -1e9).all()
+    alone = SchoolSim.from_scenario("tiny-school", seed=1)  # while `handed` lives: a table of its own
+    assert alone.lure is not table
+    np.testing.assert_array_equal(handed.lure, alone.lure)
+    a = handed.run(until=1800).save(tmp_path / "a")
+    b = alone.run(until=1800).save(tmp_path / "b")
+    for name in RESULT_FILES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name

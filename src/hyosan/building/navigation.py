@@ -40,6 +40,7 @@ update touches the few tiles whose way out went through it, 60x cheaper than a r
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numba as nb
@@ -56,6 +57,7 @@ __all__ = [
     "next_steps",
     "step_toward",
     "tile_costs",
+    "update_fields",
 ]
 
 _INF = np.inf
@@ -185,17 +187,21 @@ class DistanceField:
 
     def update_tiles(self, flat_indices: np.ndarray) -> int:
         """Re-read these tiles from the building and bring the field up to date; returns tiles invalidated."""
-        changed = np.unique(np.asarray(flat_indices, dtype=np.int64).ravel())
-        if changed.size == 0:
-            return 0
-        if changed[0] < 0 or changed[-1] >= self._dist.size:
-            raise IndexError("update_tiles: flat tile index out of range")
-        b = self.building
-        new_cost = _costs_of(
-            b.tiles.ravel()[changed], b.door_state.ravel()[changed], b.barricade_strength.ravel()[changed], self.walker
-        ).astype(np.float64)
-        if self.extra_cost_m is not None:
-            new_cost += self.extra_cost_m[changed]
+        return update_fields([self], flat_indices)[0]
+
+    def write_distances(self, out: np.ndarray, unreachable: float = _INF) -> None:
+        """`distances` written into ``out`` (C-contiguous float32, a value a tile), ``unreachable`` where not finite.
+
+        One pass over the field, without the float32 copy `distances` keeps: what a caller that holds
+        its own table of fields needs after every update.
+        """
+        if out.dtype != np.float32 or out.size != self._dist.size or not out.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous float32 array of {self._dist.size} tiles")
+        _write_finite(self._dist, out.reshape(-1), float(unreachable))
+
+    def _apply(self, changed: np.ndarray, walker_cost: np.ndarray) -> int:
+        """Bring the field up to date after the sorted, checked tiles ``changed`` now cost ``walker_cost``."""
+        new_cost = walker_cost if self.extra_cost_m is None else walker_cost + self.extra_cost_m[changed]
         g = self._graph
         heap, heap_key, pos, queue, mark = _workspace(self._dist.size)
         n_invalid = _update(
@@ -226,6 +232,36 @@ class DistanceField:
         init = self._initial[self.sources]
         self._dist, self._parent = self._graph.solve(self.sources, init)
         self._cached = None
+
+
+def update_fields(fields: Sequence[DistanceField], flat_indices: np.ndarray) -> list[int]:
+    """`DistanceField.update_tiles` for several fields at once; returns the tiles invalidated in each.
+
+    The tiles are checked once, and their new costs read from the building once for all the fields
+    on that building with the same walker (a school keeps several goal fields for people, and
+    updates them all whenever a door changes).
+    """
+    changed = np.unique(np.asarray(flat_indices, dtype=np.int64).ravel())
+    if changed.size == 0:
+        return [0] * len(fields)
+    if changed[0] < 0 or any(changed[-1] >= field._dist.size for field in fields):
+        raise IndexError("update_tiles: flat tile index out of range")
+    walker_costs: dict[tuple[int, Walker], tuple[Building, np.ndarray]] = {}
+    invalidated = []
+    for field in fields:
+        b = field.building
+        key = (id(b), field.walker)
+        hit = walker_costs.get(key)
+        if hit is None or hit[0] is not b:
+            cost = _costs_of(
+                b.tiles.ravel()[changed],
+                b.door_state.ravel()[changed],
+                b.barricade_strength.ravel()[changed],
+                field.walker,
+            ).astype(np.float64)
+            hit = walker_costs[key] = (b, cost)
+        invalidated.append(field._apply(changed, hit[1]))
+    return invalidated
 
 
 def step_toward(
@@ -287,24 +323,71 @@ def next_steps(
 
 
 def _costs_of(tiles: np.ndarray, doors: np.ndarray, strength: np.ndarray, walker: Walker) -> np.ndarray:
-    cost = np.full(tiles.shape, _INF, dtype=np.float32)
-    cost[(tiles == Tile.FLOOR) | (tiles == Tile.STAIRS) | (tiles == Tile.EXIT)] = 0.0
-    cost[tiles == Tile.WINDOW] = walker.window_m
-    is_door = tiles == Tile.DOOR
-    if is_door.any():
+    if strength.dtype.kind != "f":
+        strength = strength.astype(np.float64)  # what ``np.maximum(strength, 0.0)`` would make of it
+    # The barricade term in the strength's own precision, as NumPy computes ``m * strength`` with a
+    # Python float m: the same float32 rounding as before this was a kernel.
+    per_strength = strength.dtype.type(walker.barricade_m_per_strength)
+    cost = np.empty(tiles.shape, dtype=np.float32)
+    _costs_kernel(
+        tiles.ravel(),
+        doors.ravel(),
+        strength.ravel(),
+        _door_costs(walker),
+        per_strength,
+        strength.dtype.type(0),
+        walker.barricade_m_per_strength > 0,
+        np.float32(walker.window_m),
+        cost.reshape(-1),
+    )
+    return cost
+
+
+_DOOR_COSTS: dict[Walker, np.ndarray] = {}
+
+
+def _door_costs(walker: Walker) -> np.ndarray:
+    """Float64 cost of a door tile by its state code, kept per walker (frozen, so a key by value)."""
+    by_state = _DOOR_COSTS.get(walker)
+    if by_state is None:
         by_state = np.full(256, walker.door_closed_m, dtype=np.float64)  # unknown states: a closed door
         by_state[DoorState.OPEN] = walker.door_open_m
         by_state[DoorState.CLOSED] = walker.door_closed_m
         by_state[DoorState.LOCKED] = walker.door_locked_m
         by_state[DoorState.BARRICADED] = walker.door_barricaded_m
         by_state[DoorState.BROKEN] = walker.door_broken_m
-        state = doors[is_door].astype(np.intp)
-        c = by_state[state]
-        barricaded = state == DoorState.BARRICADED
-        if walker.barricade_m_per_strength > 0 and barricaded.any():
-            c[barricaded] += walker.barricade_m_per_strength * np.maximum(strength[is_door][barricaded], 0.0)
-        cost[is_door] = c
-    return cost
+        if len(_DOOR_COSTS) >= 16:
+            _DOOR_COSTS.clear()
+        _DOOR_COSTS[walker] = by_state
+    return by_state
+
+
+_FLOOR, _STAIRS, _EXIT = int(Tile.FLOOR), int(Tile.STAIRS), int(Tile.EXIT)
+_WINDOW, _DOOR, _BARRICADED = int(Tile.WINDOW), int(Tile.DOOR), int(DoorState.BARRICADED)
+
+
+@nb.njit(cache=True)
+def _costs_kernel(tiles, doors, strength, by_state, per_strength, zero, barricades_cost, window_m, out):
+    """Per tile, the cost `tile_costs` documents, as float32 (a few tiles a door change: no array temporaries)."""
+    for i in range(tiles.size):
+        t = tiles[i]
+        if t in (_FLOOR, _STAIRS, _EXIT):
+            out[i] = 0.0
+        elif t == _WINDOW:
+            out[i] = window_m
+        elif t == _DOOR:
+            state = doors[i]
+            if state > 255:
+                raise IndexError("door state out of range")
+            c = by_state[state]  # a negative code counts from the end, as NumPy indexing does
+            if barricades_cost and state == _BARRICADED:
+                s = strength[i]
+                if s < zero:  # (NaN stays NaN, as with np.maximum)
+                    s = zero
+                c += per_strength * s
+            out[i] = c
+        else:
+            out[i] = np.inf
 
 
 def _positions(
@@ -638,6 +721,16 @@ def _update(dist, parent, cost, initial, changed, new_cost, rows, cols, tile_m, 
     # 4. Dijkstra over the region that changes; it stops where distances no longer improve.
     _run(dist, parent, cost, rows, cols, tile_m, stairs_m, stair_ptr, stair_to, heap, heap_key, pos, size)
     return n_queue
+
+
+@nb.njit(cache=True)
+def _write_finite(dist, out, unreachable):
+    # Casting each tile and testing the float32 it gave is what `astype` then `isfinite` do (a
+    # distance beyond float32's range becomes inf there too), without the two temporary arrays.
+    fill = np.float32(unreachable)
+    for i in range(dist.size):
+        d = np.float32(dist[i])
+        out[i] = d if np.isfinite(d) else fill
 
 
 @nb.njit(cache=True)

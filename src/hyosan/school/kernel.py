@@ -27,6 +27,7 @@ import numba as nb
 import numpy as np
 
 from hyosan.building.senses import LINE_CLEAR, LINE_WALLED, _trace
+from hyosan.libm import log10
 from hyosan.school.codes import EventKind, HambieStatus, Intent, Param, State
 
 __all__ = [
@@ -151,7 +152,7 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
     door_watch = social[4]
     tr_t, n_tr, ever_bitten = rec[5], rec[7], rec[8]
     (room_zombies, room_chatter, occupancy, tile_head, agent_next, cell_zombies, cell_prey, cell_next, prey_on_floor,
-     active, heard, lure_seen, zombies, living, movers, alive, zombie_rows, prey_rows) = scratch  # fmt: skip
+     active, heard, lure_seen, zombie_filed, living, movers, alive, zombie_rows, prey_rows) = scratch  # fmt: skip
     n_lures = lure.shape[0]
     lure_seen[0] += 1  # Python may have rung new sounds since the last call: nothing heard before holds
     lure_seen[1] = -1
@@ -170,6 +171,14 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
         s = state[i]
         alive[n_alive] = i
         n_alive += (s != DEAD) & (s != ESCAPED) & (s != RESCUED)
+    # Zombies stay filed in their sensing cells and counted in their rooms from tick to tick
+    # (`zombie_filed`: the tile each is filed at, -1 if none): most of them stand still, and refiling
+    # hundreds of idle zombies every tick cost more than all they do. Filed afresh at each call.
+    cell_zombies[:] = -1
+    zombie_rows[:] = 0
+    room_zombies[:] = 0
+    zombie_filed[:] = -1
+    room_flat = room_of.reshape(room_of.size)
     while t < t_stop - 1e-9:
         # Leave room in the buffers for one tick of events and one frame of trajectories.
         if n_ev[0] > ev_t.shape[0] - 4 * n - 16:
@@ -186,8 +195,9 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
         # zombies that move or fight this tick (`movers`: an idle zombie does nothing but look every
         # sixth tick, see `_zombies_act`, and hunts nothing); zombies and prey per sensing cell; zombies
         # and talkers per room.
-        _clear_cells(cell_zombies, cell_prey, zombie_rows, prey_rows, prey_on_floor)
-        room_zombies[:] = 0
+        cell_prey[:] = -1
+        prey_rows[:] = 0
+        prey_on_floor[:] = 0
         room_chatter[:] = 0
         n_zombies = 0
         n_living = 0
@@ -208,19 +218,22 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
                     budget[i] = 0.0
                     _log(ev_t, ev_i, n_ev, t, EV_TURN, i, -1, floor[i], row[i], col[i])
                 s = state[i]
+            if s != ZOMBIE and zombie_filed[i] >= 0:  # killed (or no longer a zombie): out of its cell and room
+                _unfile_zombie(i, zombie_filed[i], H, W, room_flat, room_zombies, cell_zombies, zombie_rows, cell_next)
+                zombie_filed[i] = -1
             if s == DEAD or s == ESCAPED or s == RESCUED:
                 continue
             alive[kept] = i
             kept += 1
-            cy = row[i] // CELL
-            cx = col[i] // CELL
             if s == ZOMBIE:
-                zombies[n_zombies] = i
                 n_zombies += 1
-                _file_in_cell(i, floor[i], cy, cx, cell_zombies, zombie_rows, cell_next)
-                r = room_of[floor[i], row[i], col[i]]
-                if r >= 0:
-                    room_zombies[r] += 1
+                here = (floor[i] * H + row[i]) * W + col[i]
+                if zombie_filed[i] != here:  # it moved, or turned: refiled where it stands now
+                    if zombie_filed[i] >= 0:
+                        _unfile_zombie(i, zombie_filed[i], H, W, room_flat, room_zombies, cell_zombies, zombie_rows,
+                                       cell_next)  # fmt: skip
+                    _file_zombie(i, here, H, W, room_flat, room_zombies, cell_zombies, zombie_rows, cell_next)
+                    zombie_filed[i] = here
                 if intent[i] != IDLE or hunt[i] != -1 or (i + tick) % 6 == 0:
                     movers[n_movers] = i
                     n_movers += 1
@@ -230,7 +243,7 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
                 n_infected += s != HEALTHY
                 if s == HEALTHY:
                     prey_on_floor[floor[i]] += 1
-                    _file_in_cell(i, floor[i], cy, cx, cell_prey, prey_rows, cell_next)
+                    _file_in_cell(i, floor[i], row[i] // CELL, col[i] // CELL, cell_prey, prey_rows, cell_next)
                 if intent[i] == CALM and s == HEALTHY:  # the bitten keep quiet (see `_quiet_sight_and_sound`)
                     r = room_of[floor[i], row[i], col[i]]
                     if r >= 0:
@@ -408,6 +421,8 @@ def _quiet_ticks(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_
     sieged = False
     after = np.empty(n)
     rng_before = np.empty(4, dtype=np.uint64)
+    still_row = -1  # the spell's first row of counts, and whether its first frame is stored (`_record_still`)
+    framed = False
     while t < t_stop - 1e-9:
         if n_ev[0] > ev_t.shape[0] - 4 * n - 16 or rec[7][0] > rec[5].shape[0] - n:
             return t, STOP_NOT_QUIET  # `advance` knows how to stop for full buffers
@@ -455,7 +470,7 @@ def _quiet_ticks(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_
                 h = hambies[k]
                 hunger_h = minds[1]
                 hunger_h[h] = min(1.0, hunger_h[h] + dt_m * hunger_rate[k])
-        _record(t, params, state, floor, row, col, rec)
+        still_row, framed = _record_still(t, params, state, floor, row, col, rec, still_row, framed)
     return t, STOP_TIME
 
 
@@ -509,6 +524,33 @@ def _record(t, params, state, floor, row, col, rec):
     if t >= next_frame[0] - 1e-9:
         _record_frame(t, state, floor, row, col, last, tr_t, tr_i, n_tr)
         next_frame[0] += params[Param.TRAJECTORY_EVERY_S]
+
+
+@nb.njit(cache=True, _nrt=False)
+def _record_still(t, params, state, floor, row, col, rec, still_row, framed):
+    """`_record` while nobody moves or changes state (a quiet spell): returns the new (`still_row`, `framed`).
+
+    Once the spell has counted one row (`still_row`, -1 before) the next rows are copies of it, and once
+    it has stored a frame the next ones would store nothing: a quiet night costs no pass over everyone.
+    """
+    (next_record, counts, n_counts, next_frame, last, tr_t, tr_i, n_tr, _) = rec
+    while t >= next_record[0] - 1e-9 and n_counts[0] < counts.shape[0]:
+        r = n_counts[0]
+        if still_row < 0:
+            record_counts(counts, r, next_record[0], state, floor)
+            still_row = r
+        else:
+            counts[r, 0] = next_record[0]
+            for c in range(1, counts.shape[1]):
+                counts[r, c] = counts[still_row, c]
+        n_counts[0] += 1
+        next_record[0] += params[Param.RECORD_EVERY_S]
+    if t >= next_frame[0] - 1e-9:
+        if not framed:
+            _record_frame(t, state, floor, row, col, last, tr_t, tr_i, n_tr)
+            framed = True
+        next_frame[0] += params[Param.TRAJECTORY_EVERY_S]
+    return still_row, framed
 
 
 def quiet_now(t, params, world, agents, lures, scratch, minds, social, door_tiles) -> bool:
@@ -587,6 +629,8 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
     cell_next, prey_on_floor, active = scratch[7], scratch[8], scratch[9]
     zombie_rows, prey_rows = scratch[16], scratch[17]
     _, H, W = tiles.shape
+    flat_tiles = tiles.reshape(tiles.size)  # views for the lines of sight (`_nearest_visible`)
+    flat_doors = doors.reshape(doors.size)
     n = state.shape[0]
     _index_cells(state, floor, row, col, cell_zombies, cell_prey, cell_next, prey_on_floor, zombie_rows, prey_rows)
     room_zombies[:] = 0
@@ -613,7 +657,7 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
         if state[i] == ZOMBIE:
             if prey_on_floor[floor[i]] > 0:
                 seen = _nearest_visible(i, params[Param.ZOMBIE_SIGHT_LIT], params[Param.ZOMBIE_SIGHT_DARK], tile_m,
-                                        tiles, doors, light, world[11], world[12], floor, row, col, cell_prey, prey_rows,
+                                        flat_tiles, flat_doors, light, world[11], world[12], floor, row, col, cell_prey, prey_rows,
                                         cell_next, intent, False)  # fmt: skip
                 if seen >= 0:
                     return False
@@ -627,7 +671,7 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
             if intent[i] == HIDE and r >= 0 and room_zombies[r] == 0:
                 continue  # hidden behind a shut door: they do not look out
             seen = _nearest_visible(i, params[Param.PERSON_SIGHT_LIT], params[Param.PERSON_SIGHT_DARK], tile_m,
-                                    tiles, doors, light, world[11], world[12], floor, row, col, cell_zombies, zombie_rows,
+                                    flat_tiles, flat_doors, light, world[11], world[12], floor, row, col, cell_zombies, zombie_rows,
                                     cell_next, intent, state[i] == BITTEN)  # fmt: skip
             if seen >= 0:
                 return False
@@ -648,6 +692,8 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_r
     call per tick: a call per agent costs more than its work.
     """
     _, H, W = tiles.shape
+    flat_tiles = tiles.reshape(tiles.size)  # views for the lines of sight (`_nearest_visible`)
+    flat_doors = doors.reshape(doors.size)
     dt = params[Param.TICK_S]
     tile_m = params[Param.TILE_M]
     n = state.shape[0]
@@ -667,7 +713,7 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_r
             target = -1
             if prey_on_floor[floor[i]] > 0:  # most floors are empty of people late in a run
                 target = _nearest_visible(i, params[Param.ZOMBIE_SIGHT_LIT], params[Param.ZOMBIE_SIGHT_DARK], tile_m,
-                                          tiles, doors, light, sight_rects, walled_pairs, floor, row, col, cell_prey, prey_rows,
+                                          flat_tiles, flat_doors, light, sight_rects, walled_pairs, floor, row, col, cell_prey, prey_rows,
                                           cell_next, intent, False)  # fmt: skip
             if target >= 0:
                 intent[i] = CHASE
@@ -847,7 +893,7 @@ def _loudest_lure(f, y, x, params, lure, lure_room, active, n_active, room_chatt
             distance = -lure[s, tile]
             if distance <= 0.0:
                 continue  # already in the room: the voices come from all around, so it searches (wanders)
-            level = params[Param.CHATTER_DB] + 10.0 * math.log10(room_chatter[r]) - 20.0 * math.log10(1.0 + distance)
+            level = params[Param.CHATTER_DB] + 10.0 * log10(room_chatter[r]) - 20.0 * log10(1.0 + distance)
         if level > best_db:
             best_db = level
             best = s
@@ -879,6 +925,8 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_re
     """
     (group, group_leader, _, waited, door_watch, sac_other, sac_room, sac_since, care_weight) = social
     _, H, W = tiles.shape
+    flat_tiles = tiles.reshape(tiles.size)  # views for the lines of sight (`_nearest_visible`)
+    flat_doors = doors.reshape(doors.size)
     dt = params[Param.TICK_S]
     tile_m = params[Param.TILE_M]
     n = state.shape[0]
@@ -909,7 +957,7 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_re
         hidden_safe = (intent[i] == HIDE or intent[i] == HOLD) and here_room >= 0 and room_zombies[here_room] == 0
         sees = False
         if state[i] != HAMBIE and not hidden_safe and (alert or (i + tick) % 4 == 0):
-            z = _nearest_visible(i, params[Param.PERSON_SIGHT_LIT], params[Param.PERSON_SIGHT_DARK], tile_m, tiles, doors,
+            z = _nearest_visible(i, params[Param.PERSON_SIGHT_LIT], params[Param.PERSON_SIGHT_DARK], tile_m, flat_tiles, flat_doors,
                                  light, sight_rects, walled_pairs, floor, row, col, cell_zombies, zombie_rows, cell_next, intent,
                                  state[i] == BITTEN)  # fmt: skip
             if z >= 0:
@@ -1803,7 +1851,7 @@ def _hambie_vote(h, finder, t, room_of, state, intent, floor, row, col, seen_at,
 
 
 @nb.njit(cache=True, _nrt=False)
-def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, sight_rects, walled_pairs, floor, row, col, cell_head,
+def _nearest_visible(i, sight_lit, sight_dark, tile_m, flat_tiles, flat_doors, light, sight_rects, walled_pairs, floor, row, col, cell_head,
                      cell_rows, cell_next, intent, skip_idle) -> int:  # fmt: skip
     """Nearest agent of the cell lists `cell_head` (zombies, or people zombies hunt) that agent i sees; -1 if none.
 
@@ -1811,7 +1859,8 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, sigh
     those only the ones `cell_rows` marks as holding anyone (bit cx of row cy; bit 63 stands for every
     cell from 63 on); a target standing in the dark is seen only within the dark range; line of sight
     is tested only for a candidate nearer than the best so far, and not at all for one in the
-    observer's open rectangle (`senses.open_rectangles`). With `skip_idle`, idle agents are not seen
+    observer's open rectangle (`senses.open_rectangles`); lines of sight read the building's tiles and doors
+    as flat views (`flat_tiles`, `flat_doors`, made once per tick by the caller). With `skip_idle`, idle agents are not seen
     (the bitten take no fright at zombies that stand and pay them no heed: zombies pass the bitten by).
     """
     _, CH, CW = cell_head.shape
@@ -1829,8 +1878,6 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, tiles, doors, light, sigh
             break
     else:
         return -1
-    flat_tiles = tiles.reshape(tiles.size)  # views: the line-of-sight kernel reads flat arrays
-    flat_doors = doors.reshape(doors.size)
     sight_max2 = max(sight_lit, sight_dark) ** 2
     best = -1
     best_d2 = 1e18
@@ -2004,6 +2051,60 @@ def _file_in_cell(i, f, cy, cx, cell_head, cell_rows, cell_next):
     cell_next[i] = cell_head[f, cy, cx]
     cell_head[f, cy, cx] = i
     cell_rows[f, cy] |= np.int64(1) << min(cx, 63)
+
+
+@nb.njit(cache=True, _nrt=False)
+def _file_zombie(i, tile, H, W, room_flat, room_zombies, cell_zombies, zombie_rows, cell_next):
+    """Zombie i filed in the sensing cell of flat `tile` and counted in its room (see `_advance`).
+
+    The cell's list stays in descending index order, the order `_index_cells` gives (who is seen
+    first among equals depends on it).
+    """
+    f = tile // (H * W)
+    rest = tile - f * H * W
+    y = rest // W
+    cy = y // CELL
+    cx = (rest - y * W) // CELL
+    p = cell_zombies[f, cy, cx]
+    if p < i:
+        cell_next[i] = p
+        cell_zombies[f, cy, cx] = i
+    else:
+        while cell_next[p] > i:
+            p = cell_next[p]
+        cell_next[i] = cell_next[p]
+        cell_next[p] = i
+    zombie_rows[f, cy] |= np.int64(1) << min(cx, 63)
+    r = room_flat[tile]
+    if r >= 0:
+        room_zombies[r] += 1
+
+
+@nb.njit(cache=True, _nrt=False)
+def _unfile_zombie(i, tile, H, W, room_flat, room_zombies, cell_zombies, zombie_rows, cell_next):
+    """Undo `_file_zombie(i, tile, ...)`; a cell left empty is unmarked in its row's mask."""
+    f = tile // (H * W)
+    rest = tile - f * H * W
+    y = rest // W
+    cy = y // CELL
+    cx = (rest - y * W) // CELL
+    p = cell_zombies[f, cy, cx]
+    if p == i:
+        cell_zombies[f, cy, cx] = cell_next[i]
+    else:
+        while cell_next[p] != i:
+            p = cell_next[p]
+        cell_next[p] = cell_next[i]
+    if cell_zombies[f, cy, cx] < 0:
+        empty = True
+        if cx >= 63:  # bit 63 stands for every cell from 63 on
+            for c in range(63, cell_zombies.shape[2]):
+                empty &= cell_zombies[f, cy, c] < 0
+        if empty:
+            zombie_rows[f, cy] &= ~(np.int64(1) << min(cx, 63))
+    r = room_flat[tile]
+    if r >= 0:
+        room_zombies[r] -= 1
 
 
 @nb.njit(cache=True, _nrt=False)

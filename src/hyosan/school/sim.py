@@ -6,6 +6,7 @@ import hashlib
 import math
 import pickle
 import time as wallclock
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import pandas as pd
 
 from hyosan import __version__
 from hyosan.building.model import Building, DoorState, Tile
+from hyosan.building.navigation import update_fields
 from hyosan.building.senses import SoundParams, open_rectangles, sound_field
 from hyosan.errors import UserInputError
 from hyosan.people.roster import build_roster, seat_people
@@ -66,6 +68,7 @@ _BARRICADE_S = 20.0
 _DIN_TILES = 4  # a cry this close to a sound as loud still ringing in the same room joins it (see `_din_at`)
 # A sound slot never rung: no level, no doors met (see `_din_at`).
 _NO_SPREAD = (-math.inf, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+_UNREACHABLE_M = 1e9  # a goal field's distance from where the goal cannot be reached (finite, for the kernel)
 _SOUND_FIELDS_KEPT = 32  # a noise made again where it was made, the doors it met unchanged, spreads the same way
 _NOT_CARED_FOR = ("rival", "bully")  # ties nobody risks their life for (see `_care_weights`)
 _NOISE_DEFAULT_S = {"announcement": 120.0, "phone_call": 30.0}
@@ -347,7 +350,7 @@ class SchoolSim:
         if len(self.params) < Param.N:  # a checkpoint from before freezing (nobody freezes) or the died-out stop
             self.params = np.concatenate([self.params, np.zeros(Param.N - len(self.params))])
         self._new_caches()
-        if "prey_rows" not in state:  # a checkpoint from before these work arrays
+        if "zombie_filed" not in state:  # a checkpoint from before these work arrays
             self._new_work_arrays()
         if "_sound_spread" not in state:  # a checkpoint from before sounds joined a din
             self._sound_spread = [_NO_SPREAD] * _N_SOUNDS
@@ -548,15 +551,13 @@ class SchoolSim:
         # walking distance to it), through which zombies hear the people talking inside.
         refuges = np.flatnonzero(self.room_refuge)
         n_lures = _N_SOUNDS + refuges.size
-        self.lure = np.empty((n_lures, b.tiles.size), dtype=np.float32)
-        self.lure[:_N_SOUNDS] = -1e9
+        self.lure = _lure_table(b, refuges, self)
         self.lure_until = np.full(n_lures, -1.0)
         self.lure_room = np.full(n_lures, -1, dtype=np.int64)
         self.lure_src = np.zeros(n_lures, dtype=np.int64)
         self.lure_alarm = np.zeros(n_lures, dtype=np.bool_)  # does it make people who hear it hide?
         self.room_lure = np.full(n_rooms, -1, dtype=np.int64)  # room -> its lure row, -1 if none
         self.room_lure[refuges] = _N_SOUNDS + np.arange(refuges.size)
-        self.lure[_N_SOUNDS:] = _room_lures(b, refuges)
         for k, r in enumerate(refuges):
             self.lure_room[_N_SOUNDS + k] = r
             self.lure_until[_N_SOUNDS + k] = np.inf
@@ -724,7 +725,7 @@ class SchoolSim:
     def _scratch(self) -> tuple:
         return (self.room_zombies, self.room_chatter, self.occupancy, self.tile_head, self.agent_next, self.cell_zombies,
                 self.cell_prey, self.cell_next, self.prey_on_floor, self.active_lures, self.heard,
-                self.lure_seen, self.zombie_list, self.living_list, self.mover_list, self.alive_list, self.zombie_rows,
+                self.lure_seen, self.zombie_filed, self.living_list, self.mover_list, self.alive_list, self.zombie_rows,
                 self.prey_rows)  # fmt: skip
 
     def _new_work_arrays(self) -> None:
@@ -732,8 +733,9 @@ class SchoolSim:
         # (see `kernel.advance`): a cache, invalid at the start of every kernel call.
         self.heard = np.full((len(self.state), 3), -1, dtype=np.int64)
         self.lure_seen = np.full(2 + 2 * self.lure.shape[0], -1, dtype=np.int64)
-        # Work space of `kernel.advance`: zombies, the living, zombies that act, all not yet gone (per tick).
-        self.zombie_list = np.zeros(len(self.state), dtype=np.int64)
+        # Work space of `kernel.advance`: the tile each zombie is filed at in the sensing cells (kept from
+        # tick to tick), the living, zombies that act, all not yet gone (per tick).
+        self.zombie_filed = np.full(len(self.state), -1, dtype=np.int64)
         self.living_list = np.zeros(len(self.state), dtype=np.int64)
         self.mover_list = np.zeros(len(self.state), dtype=np.int64)
         self.alive_list = np.zeros(len(self.state), dtype=np.int64)
@@ -777,9 +779,9 @@ class SchoolSim:
             self._update_fields(np.array(cleared, dtype=np.int64))
 
     def _update_fields(self, tiles: np.ndarray) -> None:
+        update_fields(self._fields, tiles)  # the doors' new costs are read once for all the fields
         for g, fld in enumerate(self._fields):
-            fld.update_tiles(tiles)
-            _finite(fld.distances, out=self.goal_fields[g])
+            fld.write_distances(self.goal_fields[g], unreachable=_UNREACHABLE_M)
 
     def _after_chunk(self, first: int) -> None:
         """React to what the kernel logged: screams and shouts make noise; barricades and breaches change paths."""
@@ -827,7 +829,7 @@ class SchoolSim:
         slot = self._next_sound
         self._next_sound = (slot + 1) % _N_SOUNDS
         kept = self._sound_fields.get((flat, level_db))
-        if kept is not None and np.array_equal(doors[kept[0]], kept[1]):
+        if kept is not None and (doors[kept[0]] == kept[1]).all():
             self.lure[slot] = kept[2]
             self._sound_fields.move_to_end((flat, level_db))
         else:
@@ -847,21 +849,28 @@ class SchoolSim:
 
         Only a sound whose spread still holds (the doors its search met unchanged) is joined.
         """
-        b = self.building
-        room_of = b.room_of.reshape(-1)
+        room_of = self.building.room_of.reshape(-1)
         room = room_of[flat]
         if room < 0:
             return -1
-        f, y, x = b.unflat(flat)
-        sources = self.lure_src.tolist()
+        # `Building.unflat` written out: this runs for every cry, on each of the slots still ringing.
+        _, h, w = self.building.tiles.shape
+        per_floor = h * w
+        f, rest = divmod(int(flat), per_floor)
+        y, x = divmod(rest, w)
+        now = self.t
+        sources = self.lure_src[:_N_SOUNDS].tolist()
         for s, until in enumerate(self.lure_until[:_N_SOUNDS].tolist()):
-            if not until >= self.t:
+            if not until >= now:
                 continue
-            sf, sy, sx = b.unflat(sources[s])
-            if sf != f or max(abs(sy - y), abs(sx - x)) > _DIN_TILES or room_of[sources[s]] != room:
+            src = sources[s]
+            sf, rest = divmod(src, per_floor)
+            sy, sx = divmod(rest, w)
+            if sf != f or max(abs(sy - y), abs(sx - x)) > _DIN_TILES or room_of[src] != room:
                 continue
             level, met, met_then = self._sound_spread[s]
-            if level >= level_db and np.array_equal(doors[met], met_then):
+            # (Same length by construction: an element-wise test is `np.array_equal` without its checks.)
+            if level >= level_db and (doors[met] == met_then).all():
                 return s
         return -1
 
@@ -1169,6 +1178,28 @@ class SchoolSim:
 _ROOM_LURES: dict[bytes, np.ndarray] = {}
 
 
+def _lure_table(b: Building, refuges: np.ndarray, owner: SchoolSim) -> np.ndarray:
+    """A run's lure table: `_N_SOUNDS` silent sound rows, then the rows of `_room_lures`.
+
+    Nothing writes the rooms' rows during a run, so the table of a run that has ended (its
+    `SchoolSim` gone) is handed to the next run on the same rows with only its sound rows reset:
+    a sweep's run then copies no rooms' rows (25 MB for the default school) into fresh memory.
+    """
+    rows = _room_lures(b, refuges)
+    kept = _LURE_TABLE.get("last")
+    if kept is not None and kept[0] is rows and kept[2]() is None:
+        table = kept[1]
+    else:
+        table = np.empty((_N_SOUNDS + len(rows), b.tiles.size), dtype=np.float32)
+        table[_N_SOUNDS:] = rows
+    table[:_N_SOUNDS] = -1e9
+    _LURE_TABLE["last"] = (rows, table, weakref.ref(owner))
+    return table
+
+
+_LURE_TABLE: dict[str, tuple[np.ndarray, np.ndarray, weakref.ref]] = {}
+
+
 def _room_lures(b: Building, refuges: np.ndarray) -> np.ndarray:
     """Rows of minus the zombie walking distance to each room of `refuges`, as built at the start of a run."""
     from hyosan.building.navigation import ZOMBIE, distance_field
@@ -1197,7 +1228,7 @@ def _finite(distances: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         out = np.asarray(distances, dtype=np.float32).ravel().copy()
     else:
         np.copyto(out, distances.reshape(-1))
-    out[~np.isfinite(out)] = 1e9
+    out[~np.isfinite(out)] = _UNREACHABLE_M
     return out
 
 
