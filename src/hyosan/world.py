@@ -52,10 +52,27 @@ def build_building(scenario: Scenario) -> Building:
     built = _BUILT.get(key)
     if built is None:
         built = _read_building(scenario)
+        # Shared by every copy (see `_copy_building`): read-only, so that no run can change it for the next.
+        built.stairs.flags.writeable = False
         _BUILT[key] = built
         if len(_BUILT) > 4:
             _BUILT.popitem(last=False)
-    return copy.deepcopy(built)
+    return _copy_building(built)
+
+
+def _copy_building(built: Building) -> Building:
+    """A copy of `built` a run may change: its arrays copied, the immutable parts shared.
+
+    Quicker than a deep copy (rooms are frozen), and the shared stairs array keeps the stair links
+    that `hyosan.building.navigation` caches by that array valid from one run to the next.
+    """
+    fresh = copy.copy(built)
+    for name, value in vars(built).items():  # (every array and list, whatever fields `Building` gains)
+        if isinstance(value, np.ndarray) and value is not built.stairs:
+            setattr(fresh, name, value.copy(order="K"))
+        elif isinstance(value, list):
+            setattr(fresh, name, list(value))
+    return fresh
 
 
 _BUILT: OrderedDict[str, Building] = OrderedDict()

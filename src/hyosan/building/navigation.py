@@ -39,6 +39,7 @@ update touches the few tiles whose way out went through it, 60x cheaper than a r
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -184,6 +185,25 @@ class DistanceField:
         view = self._graph.cost.view()
         view.flags.writeable = False
         return view
+
+    def copy_for(self, building: Building) -> DistanceField:
+        """This field for `building`, a copy of the one it was solved on (same tiles, doors and stairs).
+
+        Equal to solving afresh on `building`, without the search: how each run of a sweep gets its
+        own fields from one solved per scenario. The copy and this field update independently.
+        """
+        if building.tiles.shape != self.building.tiles.shape:
+            raise ValueError(f"building has shape {building.tiles.shape}, the field {self.building.tiles.shape}")
+        field = copy.copy(self)
+        field.building = building
+        field._graph = copy.copy(self._graph)
+        field._graph.cost = self._graph.cost.copy()  # `update_tiles` rewrites costs in place
+        field.sources = self.sources.copy()
+        field._initial = self._initial.copy()
+        field._dist = self._dist.copy()
+        field._parent = self._parent.copy()
+        field._cached = None
+        return field
 
     def update_tiles(self, flat_indices: np.ndarray) -> int:
         """Re-read these tiles from the building and bring the field up to date; returns tiles invalidated."""

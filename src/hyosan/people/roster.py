@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import hashlib
 import re
 import tomllib
 from collections import Counter
@@ -301,10 +302,12 @@ def seat_people(
     floor, row, col = position
     by_name = {r.name.lower(): i for i, r in enumerate(building.rooms)}
     want = np.full(len(roster), -1, dtype=np.int64)
-    for i in np.flatnonzero((roster.room != "") | ((roster.role == "student") & (roster.class_name != ""))):
-        wanted = roster.room[i] or f"classroom {roster.class_name[i]}"
-        want[i] = by_name.get(str(wanted).lower(), -1)
-        if want[i] < 0 and roster.room[i]:
+    # Over plain lists: indexing numpy arrays one person at a time cost more than the rest of the seating.
+    rooms, classes = roster.room.tolist(), roster.class_name.tolist()
+    for i in np.flatnonzero((roster.room != "") | ((roster.role == "student") & (roster.class_name != ""))).tolist():
+        wanted = rooms[i] or f"classroom {classes[i]}"
+        want[i] = found = by_name.get(str(wanted).lower(), -1)
+        if found < 0 and rooms[i]:
             raise UserInputError(f"{roster.name[i]}: no room named {roster.room[i]!r} in this school")
     here = building.room_of[floor, row, col]
     movers = np.flatnonzero((want >= 0) & (here != want))
@@ -340,6 +343,22 @@ def seat_people(
 
 def _read_toml_roster(path: Path, builtin: bool = False) -> NamedPeople:
     text = _read_text(path)
+    # Parsed once per content: a sweep reads the show's characters in every run.
+    key = (path, builtin, hashlib.blake2b(text.encode(), digest_size=20).digest())
+    read = _TOML_ROSTERS.get(key)
+    if read is None:
+        read = _parse_toml_roster(text, path, builtin)
+        if len(_TOML_ROSTERS) >= 4:
+            _TOML_ROSTERS.clear()
+        _TOML_ROSTERS[key] = read
+    # Lists of their own: the caller may add to them (the specs themselves are frozen).
+    return NamedPeople(list(read.people), list(read.ties))
+
+
+_TOML_ROSTERS: dict[tuple[Path, bool, bytes], NamedPeople] = {}
+
+
+def _parse_toml_roster(text: str, path: Path, builtin: bool) -> NamedPeople:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -721,12 +740,35 @@ def _generated_ties(
 
 def _tidy_ties(ties: pd.DataFrame, n: int) -> pd.DataFrame:
     """Symmetric kinds both ways, no self-ties, one edge per (person, other, kind) at its largest weight, sorted."""
-    ties = ties.astype({"person": np.int64, "other": np.int64, "kind": object, "weight": float})
-    mirror = ties[ties["kind"].isin(SYMMETRIC_KINDS)].rename(columns={"person": "other", "other": "person"})
-    ties = pd.concat([ties, mirror[list(_TIE_COLUMNS)]], ignore_index=True)
-    ties = ties[ties["person"] != ties["other"]]
-    ties = ties.groupby(["person", "other", "kind"], as_index=False, sort=True)["weight"].max()
-    return ties[list(_TIE_COLUMNS)].reset_index(drop=True)
+    # In numpy rather than a pandas group-by: a run has a few dozen ties, and pandas' overhead was most
+    # of the time of building a roster.
+    person = ties["person"].to_numpy(dtype=np.int64)
+    other = ties["other"].to_numpy(dtype=np.int64)
+    kind = np.array([str(k) for k in ties["kind"]], dtype=object)
+    weight = ties["weight"].to_numpy(dtype=np.float64)
+    mirror = np.array([k in SYMMETRIC_KINDS for k in kind], dtype=bool)
+    person, other = np.concatenate([person, other[mirror]]), np.concatenate([other, person[mirror]])
+    kind = np.concatenate([kind, kind[mirror]])
+    weight = np.concatenate([weight, weight[mirror]])
+    keep = person != other
+    person, other, kind, weight = person[keep], other[keep], kind[keep], weight[keep]
+    names = sorted(set(kind.tolist()))
+    code = np.array([names.index(k) for k in kind.tolist()], dtype=np.int64)
+    order = np.lexsort((code, other, person))
+    person, other, code, weight = person[order], other[order], code[order], weight[order]
+    first = np.ones(person.size, dtype=bool)
+    first[1:] = (np.diff(person) != 0) | (np.diff(other) != 0) | (np.diff(code) != 0)
+    starts = np.flatnonzero(first)
+    # fmax skips NaN as pandas' max does (a group of NaN only stays NaN).
+    best = np.fmax.reduceat(weight, starts) if starts.size else np.zeros(0)
+    return pd.DataFrame(
+        {
+            "person": person[starts],
+            "other": other[starts],
+            "kind": np.array(names, dtype=object)[code[starts]],
+            "weight": best,
+        }
+    )
 
 
 # --- small helpers --------------------------------------------------------------------------------

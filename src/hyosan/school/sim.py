@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import pickle
@@ -11,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -28,6 +30,9 @@ from hyosan.school import kernel
 from hyosan.school.codes import EventKind, Intent, Param, State
 from hyosan.units import format_duration
 from hyosan.world import ROLES, build_building
+
+if TYPE_CHECKING:
+    from hyosan.building.navigation import DistanceField
 
 __all__ = ["STATE_NAMES", "ProgressInfo", "SchoolSim"]
 
@@ -144,8 +149,6 @@ def form_groups(
         victims_of.setdefault(int(victim), []).append(int(bully))
     leaders = []
     for members in _circles(label):
-        if members.size < 2:
-            continue
         members = members[np.argsort(-leadership[members], kind="stable")]
         keep = [m for m in members if not any(label[bully] == label[m] for bully in victims_of.get(int(m), ()))]
         for start in range(0, len(keep), max_size):
@@ -157,9 +160,12 @@ def form_groups(
 
 
 def _circles(label: np.ndarray) -> list[np.ndarray]:
+    """Members of each component of two or more, by label; most people are on their own, and are skipped."""
     order = np.argsort(label, kind="stable")
     cuts = np.flatnonzero(np.diff(label[order])) + 1
-    return np.split(order, cuts)
+    starts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [order.size]])
+    return [order[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True) if b - a >= 2]
 
 
 @dataclass(frozen=True)
@@ -186,9 +192,10 @@ class SchoolSim:
             raise UserInputError(f"seed must be 0 or more, got {self.seed}")
         self.building: Building = build_building(scenario)
         self.streams = RandomStreams(self.seed)
-        self._setup_people()
+        start = _start_of(scenario, self.building)
+        self._setup_people(start)
         self._tie_csr = tie_csr(len(self.state), getattr(self, "ties", None))
-        self._setup_world()
+        self._setup_world(start)
         self._setup_groups()
         self._setup_recording()
 
@@ -366,8 +373,9 @@ class SchoolSim:
 
     # --- setup ---------------------------------------------------------------------------------------
 
-    def _setup_people(self) -> None:
+    def _setup_people(self, start: _Start | None = None) -> None:
         sc = self.scenario
+        start = start or _start_of(sc, self.building)
         # Named and generated people, their classes and ties: drawn from their own stream, so that
         # names and ties never reshuffle the positions and traits drawn below.
         self.roster = build_roster(sc, self.streams["roster"])
@@ -414,7 +422,7 @@ class SchoolSim:
         self.hambie_status = np.zeros(n, dtype=np.uint8)  # HambieStatus
         self.screamed_at = np.full(n, -1e9)
         self.mind_state = np.zeros(n, dtype=np.uint8)  # states as the minds last saw them (for grief)
-        self._place_people(rng)
+        self._place_people(rng, start)
         # Students start in their classroom, and people the roster places in a room start there.
         position = (self.floor, self.row, self.col)
         seat_people(given, self.building, position, self.max_per_tile, self.streams["seating"])
@@ -475,33 +483,19 @@ class SchoolSim:
         """Everyone's name, from the roster (named people, then generated names: see `hyosan.people.roster`)."""
         return np.asarray(self.roster.name, dtype=object)
 
-    def _place_people(self, rng: np.random.Generator) -> None:
+    def _place_people(self, rng: np.random.Generator, start: _Start | None = None) -> None:
         """Students in classrooms, teachers in the staff room and classrooms, others indoors."""
         b = self.building
-        walkable = b.walkable & (b.tiles != Tile.EXIT)
-        room_names = [r.name.lower() for r in b.rooms]
-
-        def tiles_of(pred: Callable[[str], bool]) -> np.ndarray:
-            ids = [i for i, name in enumerate(room_names) if pred(name)]
-            return np.flatnonzero(np.isin(b.room_of, ids) & walkable) if ids else np.zeros(0, dtype=np.int64)
-
-        indoor = tiles_of(lambda name: not any(w in name for w in ("yard", "rooftop", "grounds", "field")))
-        pools = {
-            "student": tiles_of(lambda name: name.startswith("classroom")),
-            "teacher": tiles_of(lambda name: "staff" in name or name.startswith("classroom")),
-            "staff": tiles_of(
-                lambda name: any(w in name for w in ("office", "staff", "infirmary", "cafeteria", "kitchen"))
-            ),
-            "soldier": indoor,
-        }
+        start = start or _start_of(self.scenario, b)
+        pools, indoor, anywhere = start.pools, start.indoor, start.standable
         for role in ROLES:
             who = np.flatnonzero(self.roles == role)
             if who.size == 0:
                 continue
-            pool = pools[role] if pools[role].size else (indoor if indoor.size else np.flatnonzero(walkable))
+            pool = pools[role] if pools[role].size else (indoor if indoor.size else anywhere)
             slots = np.repeat(pool, self.max_per_tile)
             if slots.size < who.size:
-                slots = np.repeat(np.flatnonzero(walkable), self.max_per_tile)
+                slots = np.repeat(anywhere, self.max_per_tile)
             chosen = rng.choice(slots, size=who.size, replace=False)
             self.floor[who], self.row[who], self.col[who] = np.unravel_index(chosen, b.shape)
 
@@ -509,11 +503,10 @@ class SchoolSim:
     def max_per_tile(self) -> int:
         return max(1, math.ceil(self.scenario.world.max_density * self.building.tile_m**2))
 
-    def _setup_world(self) -> None:
-        from hyosan.building.navigation import PERSON, DistanceField
-
+    def _setup_world(self, start: _Start | None = None) -> None:
         sc = self.scenario
         b = self.building
+        start = start or _start_of(sc, b)
         self.t = 0.0
         self._stopped_early = ""  # why the run ended before the scenario's end, if it did
         self._rescue_until = -1.0
@@ -522,46 +515,28 @@ class SchoolSim:
         self.door_hp = np.where(b.door_state == DoorState.BARRICADED, b.barricade_strength, sc.zombie.door_break_time)
         self.light = b.light()
         n_rooms = len(b.rooms)
-        per_room = _doors_of_rooms(b)
-        self.room_door_ptr = np.concatenate([[0], np.cumsum([len(d) for d in per_room])]).astype(np.int64)
-        self.room_doors = np.array([d for ds in per_room for d in ds], dtype=np.int64)
-        # A refuge is a named room with a door to shut; corridors, halls and the open air are not.
-        self.room_refuge = np.array(
-            [
-                r.label is not None and len(per_room[i]) > 0 and not any(w in r.name.lower() for w in _NOT_REFUGES)
-                for i, r in enumerate(b.rooms)
-            ],
-            dtype=np.bool_,
-        )
-        self.stair_ptr, self.stair_to = _stair_adjacency(b)
-        # Goal fields for people: 0 the refuge rooms, 1 the exits, then one per room an event names.
+        # Each run its own copies: the kernels and `_update_fields` may write into them.
+        self.room_door_ptr = start.room_door_ptr.copy()
+        self.room_doors = start.room_doors.copy()
+        self.room_refuge = start.room_refuge.copy()
+        self.stair_ptr, self.stair_to = start.stair_ptr.copy(), start.stair_to.copy()
         self._events = sorted(sc.events, key=lambda e: e.at)
         self._next_event = 0
-        goal_rooms: list[int] = []
-        for e in self._events:
-            for name in (e.taken_to, e.room if e.kind == "rescue" else None):
-                if name is not None and b.room_index(name) not in goal_rooms:
-                    goal_rooms.append(b.room_index(name))
-        self._goal_room_field = {r: 2 + k for k, r in enumerate(goal_rooms)}
-        refuge_tiles = np.flatnonzero(np.isin(b.room_of, np.flatnonzero(self.room_refuge)) & b.walkable)
-        sources = [refuge_tiles, b.exits] + [np.flatnonzero((b.room_of == r) & b.walkable) for r in goal_rooms]
-        self._fields = [DistanceField(b, src, PERSON) for src in sources]
-        self.goal_fields = np.stack([_finite(fld.distances) for fld in self._fields])
-        # Lures: the first rows are sounds (dB); then one row per refuge room (minus the zombie's
-        # walking distance to it), through which zombies hear the people talking inside.
-        refuges = np.flatnonzero(self.room_refuge)
+        self._goal_room_field = dict(start.goal_room_field)
+        self._fields = [fld.copy_for(b) for fld in start.fields]
+        self.goal_fields = start.goal_fields.copy()
+        refuges = start.refuges.copy()
         n_lures = _N_SOUNDS + refuges.size
-        self.lure = _lure_table(b, refuges, self)
+        self.lure = _lure_table(start.room_lures, self)
         self.lure_until = np.full(n_lures, -1.0)
         self.lure_room = np.full(n_lures, -1, dtype=np.int64)
         self.lure_src = np.zeros(n_lures, dtype=np.int64)
         self.lure_alarm = np.zeros(n_lures, dtype=np.bool_)  # does it make people who hear it hide?
         self.room_lure = np.full(n_rooms, -1, dtype=np.int64)  # room -> its lure row, -1 if none
         self.room_lure[refuges] = _N_SOUNDS + np.arange(refuges.size)
-        for k, r in enumerate(refuges):
-            self.lure_room[_N_SOUNDS + k] = r
-            self.lure_until[_N_SOUNDS + k] = np.inf
-            self.lure_src[_N_SOUNDS + k] = np.flatnonzero((b.room_of == r) & b.walkable)[0]
+        self.lure_room[_N_SOUNDS:] = refuges
+        self.lure_until[_N_SOUNDS:] = np.inf
+        self.lure_src[_N_SOUNDS:] = start.lure_src
         self._next_sound = 0
         # Per sound slot: its level, and the doors its spread depends on as they were (see `_din_at`).
         self._sound_spread: list[tuple[float, np.ndarray, np.ndarray]] = [_NO_SPREAD] * _N_SOUNDS
@@ -1050,32 +1025,37 @@ class SchoolSim:
         ev_t = np.concatenate([c[0] for c in self._chunks_ev]) if self._chunks_ev else np.zeros(0)
         ev_i = np.concatenate([c[1] for c in self._chunks_ev]) if self._chunks_ev else np.zeros((0, 6), dtype=np.int64)
         columns = ["time_s", "kind", "person", "name", "other", "other_name", "floor", "row", "col", "room", "note"]
-        frames = []
-        if ev_t.size:
-            # Column by column: a run logs tens of thousands of events.
-            kind, a, other, f, y, x = ev_i[:, :6].T
-            room_names = np.array([r.name for r in b.rooms] + [""], dtype=object)  # room -1: ""
-            people = np.array([*names, ""], dtype=object)  # person -1: ""
-            kind_names = np.empty(kind.size, dtype=object)
-            notes = np.empty(kind.size, dtype=object)
-            for k in np.unique(kind).tolist():
-                kind_names[kind == k] = _EVENT_NAMES[k]
-                notes[kind == k] = _VOTE_NOTES.get(k, "")
-            frames.append(pd.DataFrame({
-                "time_s": ev_t.astype(np.float64), "kind": kind_names, "person": a, "name": people[a],
-                "other": other, "other_name": people[other], "floor": np.array(b.floor_names, dtype=object)[f],
-                "row": y + 1, "col": x + 1, "room": room_names[b.room_of[f, y, x]], "note": notes,
-            }))  # fmt: skip
         rows = []
         for t, kind, where, note, who in self._world_log:
             room = b.rooms[b.room_index(where)] if where else None
             rows.append((float(t), _EVENT_NAMES[kind], who, names[who] if who >= 0 else "", -1, "",
                          b.floor_names[room.floor] if room else "", room.anchor[0] + 1 if room else 0,
                          room.anchor[1] + 1 if room else 0, where, note))  # fmt: skip
-        if rows or not frames:
-            frames.append(pd.DataFrame(rows, columns=columns))
-        events = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        return events.sort_values("time_s", kind="stable").reset_index(drop=True)
+        if not ev_t.size:
+            return pd.DataFrame(rows, columns=columns).sort_values("time_s", kind="stable").reset_index(drop=True)
+        # Column by column: a run logs tens of thousands of events.
+        kind, a, other, f, y, x = ev_i[:, :6].T
+        room_names = np.array([r.name for r in b.rooms] + [""], dtype=object)  # room -1: ""
+        people = np.array([*names, ""], dtype=object)  # person -1: ""
+        kind_names = np.empty(kind.size, dtype=object)
+        notes = np.empty(kind.size, dtype=object)
+        for k in np.unique(kind).tolist():
+            kind_names[kind == k] = _EVENT_NAMES[k]
+            notes[kind == k] = _VOTE_NOTES.get(k, "")
+        data = {
+            "time_s": ev_t.astype(np.float64), "kind": kind_names, "person": a, "name": people[a],
+            "other": other, "other_name": people[other], "floor": np.array(b.floor_names, dtype=object)[f],
+            "row": y + 1, "col": x + 1, "room": room_names[b.room_of[f, y, x]], "note": notes,
+        }  # fmt: skip
+        if rows:
+            # The world's events appended and everything sorted as arrays, before the one frame is made:
+            # concatenating and sorting frames cost more than making them.
+            world = list(zip(*rows, strict=True))
+            for column, values in zip(columns, world, strict=True):
+                kept = data[column]
+                data[column] = np.concatenate([kept, np.array(values, dtype=kept.dtype)])
+        order = np.argsort(data["time_s"], kind="stable")  # never NaN: as the frame's stable sort
+        return pd.DataFrame({column: values[order] for column, values in data.items()})
 
     def _timeseries(self) -> pd.DataFrame:
         c = self.counts[: int(self._n_counts[0])]
@@ -1093,20 +1073,24 @@ class SchoolSim:
         b = self.building
         n = len(self.state)
         fate_time = np.full(n, np.nan)
-        fate_floor = np.array([b.floor_names[f] for f in self.floor], dtype=object)
+        fate_floor = np.array(b.floor_names, dtype=object)[self.floor]
         here = b.room_of[self.floor, self.row, self.col]
-        fate_room = np.array([b.rooms[r].name if r >= 0 else "" for r in here], dtype=object)
+        fate_room = np.array([r.name for r in b.rooms] + [""], dtype=object)[here]  # room -1: ""
         # A fate's time and place: the person's last state-changing event (or the blow that stopped them).
-        changing = events[
-            events["kind"].isin(["patient_zero", "bite", "turn", "hambie", "escape", "rescue"])
-            & (events["person"] >= 0)
-        ]
-        for frame, column in ((changing, "person"), (events[events["kind"] == "kill"], "other")):
-            last = frame.groupby(column).tail(1)
-            who = last[column].to_numpy(dtype=np.int64)  # an empty log has object columns
-            fate_time[who] = last["time_s"].to_numpy()
-            fate_floor[who] = last["floor"].to_numpy()
-            fate_room[who] = last["room"].to_numpy()
+        kind = events["kind"]
+        changing = kind.isin(["patient_zero", "bite", "turn", "hambie", "escape", "rescue"]) & (events["person"] >= 0)
+        for mask, column in ((changing, "person"), (kind == "kill", "other")):
+            rows = np.flatnonzero(mask.to_numpy())
+            if rows.size == 0:
+                continue
+            # Each one's last row, in the order of the log (as a group-by's tail would give them).
+            keys = events[column].to_numpy(dtype=np.int64)[rows]
+            _, from_end = np.unique(keys[::-1], return_index=True)
+            last = np.sort(rows[rows.size - 1 - from_end])
+            who = keys[np.searchsorted(rows, last)]
+            fate_time[who] = events["time_s"].to_numpy()[last]
+            fate_floor[who] = events["floor"].iloc[last].to_numpy()
+            fate_room[who] = events["room"].iloc[last].to_numpy()
         fate_time[self.state == State.HEALTHY] = np.nan
         return pd.DataFrame({
             "id": np.arange(n), "name": self.names, "role": self.roles, "class": self.roster.class_name,
@@ -1130,14 +1114,16 @@ class SchoolSim:
     def _summary(self, events: pd.DataFrame, people: pd.DataFrame) -> dict:
         sc = self.scenario
         n = len(self.state)
-        bites = events[events["kind"].isin(["bite", "patient_zero"])]
-        rescue = events[events["kind"] == "rescue_arrives"]
+        # Plain arrays rather than filtered frames: only the times and a few names are wanted.
+        times = events["time_s"].to_numpy()
+        bites = times[events["kind"].isin(["bite", "patient_zero"]).to_numpy()]
+        rescue = times[(events["kind"] == "rescue_arrives").to_numpy()]
         counts = {name: int(np.count_nonzero(self.state == s)) for s, name in enumerate(STATE_NAMES)}
-        survivors = people[people["fate"].isin(["healthy", "escaped", "rescued"])]
-        generated = ~survivors["named"].astype(bool)
+        survived = people["fate"].isin(["healthy", "escaped", "rescued"]).to_numpy()
+        named_survivors = people["name"].to_numpy()[survived & people["named"].to_numpy().astype(bool)]
 
-        def at(frame: pd.DataFrame, k: int) -> float | None:
-            return float(frame["time_s"].iloc[k]) if -len(frame) <= k < len(frame) else None
+        def at(times: np.ndarray, k: int) -> float | None:
+            return float(times[k]) if -len(times) <= k < len(times) else None
 
         return {
             "scenario": sc.name,
@@ -1156,8 +1142,8 @@ class SchoolSim:
             "school_fell_s": at(bites, (n + 1) // 2 - 1) if len(bites) >= (n + 1) // 2 else None,
             "last_survivor_s": at(bites, -1) if counts["healthy"] == 0 and len(bites) else None,
             "rescue_s": at(rescue, 0),
-            "survivors": len(survivors),
-            "survivors_by_name": sorted(survivors.loc[~generated, "name"].tolist()),
+            "survivors": int(np.count_nonzero(survived)),
+            "survivors_by_name": sorted(named_survivors.tolist()),
         }
 
     def _clocks(self, times: np.ndarray) -> list[str]:
@@ -1167,10 +1153,137 @@ class SchoolSim:
         # np.rint rounds half to even, as Python's round does.
         seconds = np.rint(h * 3600 + m * 60 + np.where(known, times, 0.0)).astype(np.int64)
         day, rest = np.divmod(seconds, 86400)
-        return [
-            f"day {d + 1} {r // 3600:02d}:{r % 3600 // 60:02d}:{r % 60:02d}" if k else ""
-            for d, r, k in zip(day.tolist(), rest.tolist(), known.tolist(), strict=True)
-        ]
+        if day.size == 0:
+            return []
+        # Strings joined element by element from tables (object arrays add as Python strings do): a
+        # format per row was the slowest part of the results of a long run.
+        first = int(day.min())
+        days = np.array([f"day {d + 1} " for d in range(first, int(day.max()) + 1)], dtype=object)
+        clocks = days[day - first] + _time_of_day_strings()[rest]
+        clocks[~known] = ""
+        return clocks.tolist()
+
+
+@dataclass(frozen=True)
+class _Start:
+    """What the set-up of a run derives from its scenario alone (the building as built, its events).
+
+    The same for every seed, so a sweep's worker derives it once (see `_start_of`). Its arrays are
+    read-only and its fields are templates: a run takes copies of what it may change.
+    """
+
+    pools: dict[str, np.ndarray]  # by role: the tiles people of that role start on (see `_place_people`)
+    indoor: np.ndarray
+    standable: np.ndarray  # every walkable tile but the exits
+    room_door_ptr: np.ndarray
+    room_doors: np.ndarray
+    room_refuge: np.ndarray
+    stair_ptr: np.ndarray
+    stair_to: np.ndarray
+    goal_room_field: dict[int, int]
+    fields: list[DistanceField]  # solved on a copy of the building of their own
+    goal_fields: np.ndarray
+    refuges: np.ndarray
+    room_lures: np.ndarray
+    lure_src: np.ndarray
+
+
+_STARTS: OrderedDict[str, _Start] = OrderedDict()
+_STARTS_KEPT = 2  # the goal fields and lure rows of a school are a few tens of MB
+
+
+def _start_of(scenario: Scenario, building: Building) -> _Start:
+    """The seed-independent set-up of a run of `scenario`, whose building is `building` as just built."""
+    key = scenario.content_hash()
+    start = _STARTS.get(key)
+    if start is None:
+        start = _derive_start(scenario, copy.deepcopy(building))
+        _STARTS[key] = start
+        if len(_STARTS) > _STARTS_KEPT:
+            _STARTS.popitem(last=False)
+    return start
+
+
+def _derive_start(scenario: Scenario, b: Building) -> _Start:
+    from hyosan.building.navigation import PERSON, DistanceField
+
+    walkable = b.walkable
+    standable = walkable & (b.tiles != Tile.EXIT)
+    room_names = [r.name.lower() for r in b.rooms]
+
+    def tiles_of(pred: Callable[[str], bool]) -> np.ndarray:
+        ids = [i for i, name in enumerate(room_names) if pred(name)]
+        return np.flatnonzero(np.isin(b.room_of, ids) & standable) if ids else np.zeros(0, dtype=np.int64)
+
+    # Students in classrooms, teachers in the staff room and classrooms, others indoors.
+    indoor = tiles_of(lambda name: not any(w in name for w in ("yard", "rooftop", "grounds", "field")))
+    pools = {
+        "student": tiles_of(lambda name: name.startswith("classroom")),
+        "teacher": tiles_of(lambda name: "staff" in name or name.startswith("classroom")),
+        "staff": tiles_of(
+            lambda name: any(w in name for w in ("office", "staff", "infirmary", "cafeteria", "kitchen"))
+        ),
+        "soldier": indoor,
+    }
+    per_room = _doors_of_rooms(b)
+    room_door_ptr = np.concatenate([[0], np.cumsum([len(d) for d in per_room])]).astype(np.int64)
+    room_doors = np.array([d for ds in per_room for d in ds], dtype=np.int64)
+    # A refuge is a named room with a door to shut; corridors, halls and the open air are not.
+    room_refuge = np.array(
+        [
+            r.label is not None and len(per_room[i]) > 0 and not any(w in r.name.lower() for w in _NOT_REFUGES)
+            for i, r in enumerate(b.rooms)
+        ],
+        dtype=np.bool_,
+    )
+    stair_ptr, stair_to = _stair_adjacency(b)
+    # Goal fields for people: 0 the refuge rooms, 1 the exits, then one per room an event names.
+    goal_rooms: list[int] = []
+    for e in sorted(scenario.events, key=lambda e: e.at):
+        for name in (e.taken_to, e.room if e.kind == "rescue" else None):
+            if name is not None and b.room_index(name) not in goal_rooms:
+                goal_rooms.append(b.room_index(name))
+    refuge_tiles = np.flatnonzero(np.isin(b.room_of, np.flatnonzero(room_refuge)) & walkable)
+    sources = [refuge_tiles, b.exits] + [np.flatnonzero((b.room_of == r) & walkable) for r in goal_rooms]
+    fields = [DistanceField(b, src, PERSON) for src in sources]
+    goal_fields = np.stack([_finite(fld.distances) for fld in fields])
+    # Lures: one row per refuge room (minus the zombie's walking distance to it), through which zombies
+    # hear the people talking inside; each sounds from the room's first walkable tile.
+    refuges = np.flatnonzero(room_refuge)
+    lure_src = np.array([np.flatnonzero((b.room_of == r) & walkable)[0] for r in refuges], dtype=np.int64)
+    start = _Start(
+        pools=pools,
+        indoor=indoor,
+        standable=np.flatnonzero(standable),
+        room_door_ptr=room_door_ptr,
+        room_doors=room_doors,
+        room_refuge=room_refuge,
+        stair_ptr=stair_ptr,
+        stair_to=stair_to,
+        goal_room_field={r: 2 + k for k, r in enumerate(goal_rooms)},
+        fields=fields,
+        goal_fields=goal_fields,
+        refuges=refuges,
+        room_lures=_room_lures(b, refuges),
+        lure_src=lure_src,
+    )
+    for array in (*pools.values(), indoor, start.standable, room_door_ptr, room_doors, room_refuge, stair_ptr,
+                  stair_to, goal_fields, refuges, start.room_lures, lure_src):  # fmt: skip
+        array.flags.writeable = False
+    return start
+
+
+_TIME_OF_DAY: list[np.ndarray] = []
+
+
+def _time_of_day_strings() -> np.ndarray:
+    """ "HH:MM:SS" of every second of a day, as an object array (made once per process)."""
+    if not _TIME_OF_DAY:
+        hours = np.array([f"{h:02d}:" for h in range(24)], dtype=object)
+        minutes = np.array([f"{m:02d}:" for m in range(60)], dtype=object)
+        seconds = np.array([f"{s:02d}" for s in range(60)], dtype=object)
+        _TIME_OF_DAY.append((hours[:, None, None] + minutes[None, :, None] + seconds[None, None, :]).ravel())
+    return _TIME_OF_DAY[0]
 
 
 # The rooms' lure rows (a zombie's walking distance to each refuge) are the same for every seed of a
@@ -1178,19 +1291,18 @@ class SchoolSim:
 _ROOM_LURES: dict[bytes, np.ndarray] = {}
 
 
-def _lure_table(b: Building, refuges: np.ndarray, owner: SchoolSim) -> np.ndarray:
-    """A run's lure table: `_N_SOUNDS` silent sound rows, then the rows of `_room_lures`.
+def _lure_table(rows: np.ndarray, owner: SchoolSim) -> np.ndarray:
+    """A run's lure table: `_N_SOUNDS` silent sound rows, then the rooms' `rows` (of `_room_lures`).
 
     Nothing writes the rooms' rows during a run, so the table of a run that has ended (its
     `SchoolSim` gone) is handed to the next run on the same rows with only its sound rows reset:
     a sweep's run then copies no rooms' rows (25 MB for the default school) into fresh memory.
     """
-    rows = _room_lures(b, refuges)
     kept = _LURE_TABLE.get("last")
     if kept is not None and kept[0] is rows and kept[2]() is None:
         table = kept[1]
     else:
-        table = np.empty((_N_SOUNDS + len(rows), b.tiles.size), dtype=np.float32)
+        table = np.empty((_N_SOUNDS + len(rows), rows.shape[1]), dtype=np.float32)
         table[_N_SOUNDS:] = rows
     table[:_N_SOUNDS] = -1e9
     _LURE_TABLE["last"] = (rows, table, weakref.ref(owner))
