@@ -618,3 +618,19 @@ def test_a_lure_table_passes_to_the_next_run_only_once_its_run_is_gone(tmp_path)
     b = alone.run(until=1800).save(tmp_path / "b")
     for name in RESULT_FILES:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_rooms_of_talkers_are_heard_through_tables_that_hold_the_very_values_log10_gives():
+    # `_loudest_lure` reads 10 log10(talkers) and 20 log10(1 + distance) from tables instead of
+    # computing them: a value off by one bit could turn a zombie toward another room.
+    import math
+
+    from hyosan.school import kernel
+
+    talkers, falloff = kernel.voice_tables(60)
+    assert talkers[0] == -math.inf
+    assert [float(v) for v in talkers[1:]] == [10.0 * math.log10(k) for k in range(1, 61)]
+    distances = np.random.default_rng(7).random(3000).astype(np.float32) * 90
+    for q in np.concatenate([1.0 + distances.astype(np.float64)] * 2):  # the second time round from the table
+        assert kernel._falloff_db(q, falloff) == 20.0 * math.log10(q)
+    assert (falloff[:, 0] > 0).sum() > 1000, "the table kept nothing: the test shows nothing"

@@ -44,6 +44,7 @@ __all__ = [
     "quiet_now",
     "quiet_sight_and_sound",
     "seed_rng",
+    "voice_tables",
 ]
 
 # Plain ints for Numba (IntEnum members would be globals it has to box).
@@ -145,7 +146,7 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
     ) = world
     (state, intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, strength, courage, budget,
      turn_at, will_be_hambie, seen_at, seen_y, seen_x, hidden_since, heading, hunt) = agents  # fmt: skip
-    (lure, lure_until, lure_room, lure_src, lure_alarm, room_lure) = lures
+    (lure, lure_until, lure_room, lure_src, lure_alarm, room_lure, voices) = lures
     (rng_move, rng_contact, rng_infect, rng_minds) = rngs
     stress = minds[0]
     hambie_status = minds[2]
@@ -281,7 +282,7 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
         _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, prey_rows, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                      n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading,
                      hunt, rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t,
-                     ev_i, n_ev, heard, lure_seen[0], movers, n_movers)  # fmt: skip
+                     ev_i, n_ev, heard, lure_seen[0], movers, n_movers, voices)  # fmt: skip
         _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, zombie_rows, room_door_ptr, room_doors, room_refuge,
                     room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active,
                     n_active, room_lure, minds[8], minds[9], state, stress, hambie_status,
@@ -662,7 +663,9 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
                 if seen >= 0:
                     return False
             if (
-                _loudest_lure(floor[i], row[i], col[i], params, lure, lure_room, active, n_active, room_chatter, H, W)
+                _loudest_lure(
+                    floor[i], row[i], col[i], params, lure, lure_room, active, n_active, room_chatter, lures[6], H, W
+                )
                 >= 0
             ):
                 return False
@@ -685,7 +688,7 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
 def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, prey_rows, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                  n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading, hunt,
                  rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t, ev_i,
-                 n_ev, heard, epoch, zombies, n_zombies):  # fmt: skip
+                 n_ev, heard, epoch, zombies, n_zombies, voices):  # fmt: skip
     """Every zombie of `zombies[:n_zombies]` (in index order) senses, decides and moves.
 
     The caller leaves out the idle zombies whose look is not due: for them this would do nothing. One
@@ -736,7 +739,7 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_r
                     hunt[i] = heard[i, 2]
                 else:
                     hunt[i] = _loudest_lure(
-                        floor[i], row[i], col[i], params, lure, lure_room, active, n_active, room_chatter, H, W
+                        floor[i], row[i], col[i], params, lure, lure_room, active, n_active, room_chatter, voices, H, W
                     )
                     heard[i, 0] = epoch
                     heard[i, 1] = tile_i
@@ -874,13 +877,15 @@ def _push_door_toward(i, t, dt, ty, tx, tiles, doors, door_hp, room_of, floor, r
 
 
 @nb.njit(cache=True, _nrt=False)
-def _loudest_lure(f, y, x, params, lure, lure_room, active, n_active, room_chatter, H, W) -> int:
+def _loudest_lure(f, y, x, params, lure, lure_room, active, n_active, room_chatter, voices, H, W) -> int:
     """The lure a zombie at (f, y, x) hears best above its threshold; -1 if none.
 
     Sounds give their level directly. A room with calm people talking in it is heard at
     ``chatter_db + 10 log10(talkers) - 20 log10(1 + distance)``: voices add in power, fall with distance;
-    a zombie inside the room no longer follows it (it searches the room instead).
+    a zombie inside the room no longer follows it (it searches the room instead). Both terms come
+    from `voices` (see `voice_tables`): the same values, without two log10 a room a zombie.
     """
+    talkers_db, falloff = voices
     tile = (f * H + y) * W + x
     best_db = params[Param.ZOMBIE_HEARING_DB]
     best = -1
@@ -893,11 +898,44 @@ def _loudest_lure(f, y, x, params, lure, lure_room, active, n_active, room_chatt
             distance = -lure[s, tile]
             if distance <= 0.0:
                 continue  # already in the room: the voices come from all around, so it searches (wanders)
-            level = params[Param.CHATTER_DB] + 10.0 * log10(room_chatter[r]) - 20.0 * log10(1.0 + distance)
+            level = params[Param.CHATTER_DB] + talkers_db[room_chatter[r]] - _falloff_db(1.0 + distance, falloff)
         if level > best_db:
             best_db = level
             best = s
     return best
+
+
+def voice_tables(n_people: int) -> tuple[np.ndarray, np.ndarray]:
+    """What `_loudest_lure` reads instead of computing: ``10 log10(k)`` for k = 0..n_people talkers (the
+    very values the kernel's log10 gives), and an empty table of falls with distance (`_falloff_db`)."""
+    talkers_db = np.empty(n_people + 1)
+    _fill_talkers_db(talkers_db)
+    return talkers_db, np.zeros((1 << _FALLOFF_SLOTS_LOG2, 2))
+
+
+_FALLOFF_SLOTS_LOG2 = 12
+
+
+@nb.njit(cache=True)
+def _fill_talkers_db(out):
+    for k in range(out.shape[0]):
+        out[k] = 10.0 * log10(k) if k > 0 else -np.inf
+
+
+@nb.njit(cache=True, _nrt=False, inline="always")
+def _falloff_db(q, falloff) -> float:
+    """``20 log10(q)`` for q = 1 + a distance, through a direct-mapped table keyed by q's bits (0 until used).
+
+    A zombie hears the same rooms from the same few distances over and over (walking distances are
+    sums of the same steps): the table gives the very value the log10 gave, without it.
+    """
+    h = (np.uint64(np.float64(q).view(np.int64)) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - _FALLOFF_SLOTS_LOG2)
+    if falloff[h, 0] == q:
+        return falloff[h, 1]
+    db = 20.0 * log10(q)
+    falloff[h, 0] = q
+    falloff[h, 1] = db
+    return db
 
 
 # --- people --------------------------------------------------------------------------------------------
@@ -1897,7 +1935,7 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, flat_tiles, flat_doors, l
                 while bits != 0:
                     low = bits & -bits
                     bits ^= low
-                    cx = 63 if low < 0 else int(math.log2(float(low)) + 0.5)
+                    cx = _BIT_INDEX[(np.uint64(low) * _DE_BRUIJN) >> np.uint64(58)]
                     for c in range(cx, hi + 1 if cx == 63 else cx + 1):
                         best, best_d2 = _look_in_cell(i, f, cy, c, y0, x0, rect, best, best_d2, sight_lit, sight_dark,
                                                       sight_max2, tile_m, flat_tiles, flat_doors, light, sight_rects,
@@ -1911,6 +1949,12 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, flat_tiles, flat_doors, l
                                                       walled_pairs, floor, row, col, cell_head, cell_next, intent,
                                                       skip_idle)  # fmt: skip
     return best
+
+
+# Which bit a one-bit mask holds, by de Bruijn multiplication (bit 63 included): no log2 per marked cell.
+_DE_BRUIJN = np.uint64(0x07EDD5E59A4E28C2)
+_BIT_INDEX = np.zeros(64, dtype=np.int64)
+_BIT_INDEX[[((1 << k) * 0x07EDD5E59A4E28C2 % (1 << 64)) >> 58 for k in range(64)]] = np.arange(64)
 
 
 @nb.njit(cache=True, _nrt=False, inline="always")

@@ -320,6 +320,7 @@ class SchoolSim:
         state.pop("_door_tiles", None)
         state.pop("_sight_rects", None)
         state.pop("_walled_pairs", None)
+        state.pop("_voices", None)
         state.pop("_sound_params", None)
         state.pop("occupancy", None)  # the tile index: empty between kernel calls, rebuilt on resume
         state.pop("tile_head", None)
@@ -457,6 +458,7 @@ class SchoolSim:
         self._door_tiles = np.flatnonzero(self.building.tiles.ravel() == Tile.DOOR).astype(np.int64)
         self._sight_rects = open_rectangles(self.building)  # within one, everyone sees everyone: no trace needed
         self._walled_pairs = np.full(kernel.WALLED_PAIRS, -1, dtype=np.int64)  # see `kernel._sees_across`
+        self._voices = kernel.voice_tables(len(self.state))  # what rooms of talkers sound like (`_loudest_lure`)
         # Sound fields already computed, by (source tile, level): with the doors each depends on and their
         # states then (see `sound_field`); a door it never met may have changed since.
         self._sound_fields: OrderedDict[tuple[int, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
@@ -688,7 +690,8 @@ class SchoolSim:
                 self.seen_at, self.seen_y, self.seen_x, self.hidden_since, self.heading, self.hunt)  # fmt: skip
 
     def _lures(self) -> tuple:
-        return (self.lure, self.lure_until, self.lure_room, self.lure_src, self.lure_alarm, self.room_lure)
+        return (self.lure, self.lure_until, self.lure_room, self.lure_src, self.lure_alarm, self.room_lure,
+                self._voices)  # fmt: skip
 
     def _rngs(self) -> tuple:
         return (self.rng["movement"], self.rng["contact"], self.rng["infection"], self.rng["minds"])
