@@ -255,10 +255,13 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
         if n_zombies + n_infected == 0 and params[Param.STOP_WHEN_DIED_OUT] > 0.5:
             return t, STOP_DIED_OUT  # nobody can be bitten any more: the outbreak's outcome is settled
         n_active = 0
+        alarm_span = 0  # the sounding lures up to the last alarm among them: all people listen for (see `_people_act`)
         for k in range(lure.shape[0]):
             if (lure_room[k] < 0 and lure_until[k] >= t) or (lure_room[k] >= 0 and room_chatter[lure_room[k]] > 0):
                 active[n_active] = k
                 n_active += 1
+                if lure_alarm[k]:
+                    alarm_span = n_active
         # What a zombie hears changes only when the sounding lures or the talkers in them change; while
         # they do not, a zombie that has not moved hears what it heard before (`heard`, per zombie).
         same = n_active == lure_seen[1]
@@ -285,7 +288,7 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
                      ev_i, n_ev, heard, lure_seen[0], movers, n_movers, voices)  # fmt: skip
         _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, zombie_rows, room_door_ptr, room_doors, room_refuge,
                     room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active,
-                    n_active, room_lure, minds[8], minds[9], state, stress, hambie_status,
+                    alarm_span, room_lure, minds[8], minds[9], state, stress, hambie_status,
                     intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at,
                     seen_y, seen_x, hidden_since, occupancy, tile_head, agent_next, cell_zombies, cell_next, ev_t, ev_i,
                     n_ev, strength, courage, social, rng_minds, living, n_living)  # fmt: skip
@@ -703,7 +706,8 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_r
     # A rotating first mover, so nobody always wins a contested tile: agents tick % n, tick % n + 1, ...
     start = _first_at_or_after(zombies, n_zombies, tick % n)
     for kz in range(n_zombies):
-        i = zombies[(start + kz) % n_zombies]
+        k = start + kz  # (start < n_zombies: one subtraction wraps it, where a modulo would divide)
+        i = zombies[k - n_zombies if k >= n_zombies else k]
         if state[i] != ZOMBIE:
             continue
         # Sense: a chasing zombie looks every tick, a prowling one every third tick, an idle one every
@@ -943,7 +947,7 @@ def _falloff_db(q, falloff) -> float:
 
 @nb.njit(cache=True, _nrt=False)
 def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, zombie_rows, room_door_ptr, room_doors, room_refuge,
-                 room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active, n_active,
+                 room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active, alarm_span,
                  room_lure, out_ptr, out_to, state,
                  stress, hambie_status, intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at, seen_y,
                  seen_x, hidden_since, occupancy, tile_head, agent_next, cell_zombies, cell_next, ev_t, ev_i,
@@ -959,7 +963,8 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_re
     `social[5:9]` (sacrifices): for a rescuer the one fetched, for the one fetched their rescuer, else
     -1; the refuge to go back to (or that a lurer left); when the rescue or the luring began (-1 for
     the one fetched); and the weight of each tie of `out_to` that one would risk oneself for (rivals
-    and bullies weigh 0).
+    and bullies weigh 0). People listen for alarms among `active[:alarm_span]`, the sounding lures up to
+    the last alarm.
     """
     (group, group_leader, _, waited, door_watch, sac_other, sac_room, sac_since, care_weight) = social
     _, H, W = tiles.shape
@@ -970,7 +975,8 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_re
     n = state.shape[0]
     start = _first_at_or_after(living, n_living, tick % n)  # a rotating first mover, as for zombies
     for kp in range(n_living):
-        i = living[(start + kp) % n_living]
+        k = start + kp
+        i = living[k - n_living if k >= n_living else k]
         if state[i] != HEALTHY and state[i] != BITTEN and state[i] != HAMBIE:
             continue
         f = floor[i]
@@ -1014,7 +1020,7 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_re
                     seen_x[i] = col[z]
                     alert = True
                 # A scream or an alarm heard: run from where it came from, or shut the door and hide.
-                for a in range(n_active):
+                for a in range(alarm_span):  # (no alarm sounds after these)
                     if alert:
                         break
                     s = active[a]
