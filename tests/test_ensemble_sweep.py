@@ -118,26 +118,3 @@ def _scenario_file(tmp_path, sprint_speed):
     path = tmp_path / f"sprint{sprint_speed}.toml"
     path.write_text(f'extends = "tiny-school"\n[zombie]\nsprint_speed = {sprint_speed}\n')
     return path
-
-
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this platform")
-def test_each_local_worker_is_pinned_to_a_core_of_its_own():
-    # The k-th worker a sweep starts runs on the k-th core it may use (in a child process: pinning
-    # this one would pin the test session).
-    cores = sorted(os.sched_getaffinity(0))
-    code = (
-        "import json, multiprocessing, os\n"
-        "from hyosan.ensemble.sweep import _start_worker\n"
-        "counter = multiprocessing.get_context('spawn').Value('i', 0)\n"
-        f"cores = {cores!r}\n"
-        "seen = []\n"
-        "for k in range(len(cores) + 1):\n"
-        "    os.sched_setaffinity(0, set(cores))\n"
-        "    _start_worker(counter, cores)\n"
-        "    seen.append(sorted(os.sched_getaffinity(0)))\n"
-        "print(json.dumps([seen, counter.value]))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    seen, started = json.loads(out)
-    assert seen == [[c] for c in cores] + [[cores[0]]]  # one more worker than cores: round again
-    assert started == len(cores) + 1

@@ -142,36 +142,20 @@ def _finished(runner: Runner, tasks: list[Task], workers: int, scheduler: str | 
         yield from _on_processes(runner, tasks, min(workers, len(tasks)))
 
 
-def _start_worker(counter: Any, cores: list[int]) -> None:
+def _ignore_interrupts() -> None:
     # Ctrl-C reaches the whole process group: only the driver handles it (it writes what finished).
-    import contextlib
-    import os
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # One worker a core (the k-th worker started on the k-th of `cores`) when there are cores enough:
-    # 1,000 default runs on two workers took 604 s so, 624 and 635 s left to the scheduler (BENCHMARKS.md).
-    if cores:
-        with counter.get_lock():
-            k = counter.value
-            counter.value += 1
-        with contextlib.suppress(OSError):  # (a core taken away meanwhile: the worker runs anywhere)
-            os.sched_setaffinity(0, {cores[k % len(cores)]})
 
 
 def _on_processes(runner: Runner, tasks: list[Task], workers: int) -> Iterator[list[dict]]:
     import multiprocessing
-    import os
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     # spawn, not fork: the driver may already run threads (the progress bar), which fork does not copy safely.
-    context = multiprocessing.get_context("spawn")
-    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    pinned = cores if workers <= len(cores) else []
-    pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(context.Value("i", 0), pinned)
-    )
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupts)
     complete = False
     try:
         futures = [pool.submit(_run_task, runner, task) for task in tasks]
