@@ -625,6 +625,7 @@ def test_rooms_of_talkers_are_heard_through_tables_that_hold_the_very_values_log
     # computing them: a value off by one bit could turn a zombie toward another room.
     import math
 
+    from hyosan.building.senses import _kept_db20
     from hyosan.school import kernel
 
     talkers, falloff = kernel.voice_tables(60)
@@ -632,5 +633,5 @@ def test_rooms_of_talkers_are_heard_through_tables_that_hold_the_very_values_log
     assert [float(v) for v in talkers[1:]] == [10.0 * math.log10(k) for k in range(1, 61)]
     distances = np.random.default_rng(7).random(3000).astype(np.float32) * 90
     for q in np.concatenate([1.0 + distances.astype(np.float64)] * 2):  # the second time round from the table
-        assert kernel._falloff_db(q, falloff) == 20.0 * math.log10(q)
+        assert _kept_db20(q, falloff, kernel._FALLOFF_SHIFT) == 20.0 * math.log10(q)
     assert (falloff[:, 0] > 0).sum() > 1000, "the table kept nothing: the test shows nothing"

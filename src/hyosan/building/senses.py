@@ -911,12 +911,22 @@ def _spread_db(r, reference_m, spread):
     if not r > reference_m:
         return 0.0
     q = r if reference_m == 1.0 else r / reference_m  # r / 1.0 is r: skip the division
-    h = (np.uint64(np.float64(q).view(np.int64)) * _HASH_MUL) >> _HASH_SHIFT
-    if spread[h, 0] == q:
-        return spread[h, 1]
-    db = 20.0 * log10(q)  # (libm's log10 as a plain call: `math.log10` was computed ahead of the test above)
-    spread[h, 0] = q
-    spread[h, 1] = db
+    return _kept_db20(q, spread, _HASH_SHIFT)
+
+
+@nb.njit(cache=True, inline="always")
+def _kept_db20(q, table, shift):
+    """20·log10(q) for q > 0, kept in `table` (2^(64 - shift) rows of (q, value), 0 until used) by q's bits.
+
+    Direct-mapped by Fibonacci hashing of q's bits; it holds the very value the log10 gave. (libm's
+    log10 as a plain call: `math.log10` was computed ahead of the table's test.)
+    """
+    h = (np.uint64(np.float64(q).view(np.int64)) * _HASH_MUL) >> shift
+    if table[h, 0] == q:
+        return table[h, 1]
+    db = 20.0 * log10(q)
+    table[h, 0] = q
+    table[h, 1] = db
     return db
 
 

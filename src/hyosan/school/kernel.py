@@ -26,7 +26,7 @@ import math
 import numba as nb
 import numpy as np
 
-from hyosan.building.senses import LINE_CLEAR, LINE_WALLED, _trace
+from hyosan.building.senses import LINE_CLEAR, LINE_WALLED, _kept_db20, _trace
 from hyosan.libm import log10
 from hyosan.school.codes import EventKind, HambieStatus, Intent, Param, State
 
@@ -425,7 +425,7 @@ def _quiet_ticks(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_
     sieged = False
     after = np.empty(n)
     rng_before = np.empty(4, dtype=np.uint64)
-    still_row = -1  # the spell's first row of counts, and whether its first frame is stored (`_record_still`)
+    still_row = -1  # the spell's first row of counts, and whether its first frame is stored (`_record`)
     framed = False
     while t < t_stop - 1e-9:
         if n_ev[0] > ev_t.shape[0] - 4 * n - 16 or rec[7][0] > rec[5].shape[0] - n:
@@ -474,7 +474,7 @@ def _quiet_ticks(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_
                 h = hambies[k]
                 hunger_h = minds[1]
                 hunger_h[h] = min(1.0, hunger_h[h] + dt_m * hunger_rate[k])
-        still_row, framed = _record_still(t, params, state, floor, row, col, rec, still_row, framed)
+        still_row, framed = _record(t, params, state, floor, row, col, rec, still_row, framed)
     return t, STOP_TIME
 
 
@@ -519,23 +519,13 @@ def _a_chance_comes_up(i, after, t, dt_m, params, intent, group, is_bully, screa
 
 
 @nb.njit(cache=True, _nrt=False)
-def _record(t, params, state, floor, row, col, rec):
-    (next_record, counts, n_counts, next_frame, last, tr_t, tr_i, n_tr, _) = rec
-    while t >= next_record[0] - 1e-9 and n_counts[0] < counts.shape[0]:
-        record_counts(counts, n_counts[0], next_record[0], state, floor)
-        n_counts[0] += 1
-        next_record[0] += params[Param.RECORD_EVERY_S]
-    if t >= next_frame[0] - 1e-9:
-        _record_frame(t, state, floor, row, col, last, tr_t, tr_i, n_tr)
-        next_frame[0] += params[Param.TRAJECTORY_EVERY_S]
+def _record(t, params, state, floor, row, col, rec, still_row=-1, framed=False):
+    """The rows of counts and the frame of positions due at t; returns the new (`still_row`, `framed`).
 
-
-@nb.njit(cache=True, _nrt=False)
-def _record_still(t, params, state, floor, row, col, rec, still_row, framed):
-    """`_record` while nobody moves or changes state (a quiet spell): returns the new (`still_row`, `framed`).
-
-    Once the spell has counted one row (`still_row`, -1 before) the next rows are copies of it, and once
-    it has stored a frame the next ones would store nothing: a quiet night costs no pass over everyone.
+    Within a stretch where nobody moves or changes state (a tick, or a quiet spell whose caller keeps
+    the two values), once one row is counted (`still_row`, -1 before) the next rows are copies of it,
+    and once a frame is stored (`framed`) the next ones would store nothing: a quiet night costs no
+    pass over everyone.
     """
     (next_record, counts, n_counts, next_frame, last, tr_t, tr_i, n_tr, _) = rec
     while t >= next_record[0] - 1e-9 and n_counts[0] < counts.shape[0]:
@@ -902,7 +892,8 @@ def _loudest_lure(f, y, x, params, lure, lure_room, active, n_active, room_chatt
             distance = -lure[s, tile]
             if distance <= 0.0:
                 continue  # already in the room: the voices come from all around, so it searches (wanders)
-            level = params[Param.CHATTER_DB] + talkers_db[room_chatter[r]] - _falloff_db(1.0 + distance, falloff)
+            fall_db = _kept_db20(1.0 + distance, falloff, _FALLOFF_SHIFT)
+            level = params[Param.CHATTER_DB] + talkers_db[room_chatter[r]] - fall_db
         if level > best_db:
             best_db = level
             best = s
@@ -911,35 +902,22 @@ def _loudest_lure(f, y, x, params, lure, lure_room, active, n_active, room_chatt
 
 def voice_tables(n_people: int) -> tuple[np.ndarray, np.ndarray]:
     """What `_loudest_lure` reads instead of computing: ``10 log10(k)`` for k = 0..n_people talkers (the
-    very values the kernel's log10 gives), and an empty table of falls with distance (`_falloff_db`)."""
+    very values the kernel's log10 gives), and an empty table of falls with distance (`_loudest_lure`)."""
     talkers_db = np.empty(n_people + 1)
     _fill_talkers_db(talkers_db)
-    return talkers_db, np.zeros((1 << _FALLOFF_SLOTS_LOG2, 2))
+    return talkers_db, np.zeros((1 << _FALLOFF_SLOTS_LOG2, 2))  # see `_FALLOFF_SHIFT`
 
 
 _FALLOFF_SLOTS_LOG2 = 12
+# A zombie hears the same rooms from the same few distances over and over (walking distances are
+# sums of the same steps): `senses._kept_db20` keeps 20 log10(1 + distance) by its argument.
+_FALLOFF_SHIFT = np.uint64(64 - _FALLOFF_SLOTS_LOG2)
 
 
 @nb.njit(cache=True)
 def _fill_talkers_db(out):
     for k in range(out.shape[0]):
         out[k] = 10.0 * log10(k) if k > 0 else -np.inf
-
-
-@nb.njit(cache=True, _nrt=False, inline="always")
-def _falloff_db(q, falloff) -> float:
-    """``20 log10(q)`` for q = 1 + a distance, through a direct-mapped table keyed by q's bits (0 until used).
-
-    A zombie hears the same rooms from the same few distances over and over (walking distances are
-    sums of the same steps): the table gives the very value the log10 gave, without it.
-    """
-    h = (np.uint64(np.float64(q).view(np.int64)) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - _FALLOFF_SLOTS_LOG2)
-    if falloff[h, 0] == q:
-        return falloff[h, 1]
-    db = 20.0 * log10(q)
-    falloff[h, 0] = q
-    falloff[h, 1] = db
-    return db
 
 
 # --- people --------------------------------------------------------------------------------------------
@@ -2103,6 +2081,15 @@ def _file_in_cell(i, f, cy, cx, cell_head, cell_rows, cell_next):
     cell_rows[f, cy] |= np.int64(1) << min(cx, 63)
 
 
+@nb.njit(cache=True, _nrt=False, inline="always")
+def _cell_of(tile, H, W):
+    """(floor, cell row, cell column) of the sensing cell holding flat `tile`."""
+    f = tile // (H * W)
+    rest = tile - f * H * W
+    y = rest // W
+    return f, y // CELL, (rest - y * W) // CELL
+
+
 @nb.njit(cache=True, _nrt=False)
 def _file_zombie(i, tile, H, W, room_flat, room_zombies, cell_zombies, zombie_rows, cell_next):
     """Zombie i filed in the sensing cell of flat `tile` and counted in its room (see `_advance`).
@@ -2110,11 +2097,7 @@ def _file_zombie(i, tile, H, W, room_flat, room_zombies, cell_zombies, zombie_ro
     The cell's list stays in descending index order, the order `_index_cells` gives (who is seen
     first among equals depends on it).
     """
-    f = tile // (H * W)
-    rest = tile - f * H * W
-    y = rest // W
-    cy = y // CELL
-    cx = (rest - y * W) // CELL
+    f, cy, cx = _cell_of(tile, H, W)
     p = cell_zombies[f, cy, cx]
     if p < i:
         cell_next[i] = p
@@ -2133,11 +2116,7 @@ def _file_zombie(i, tile, H, W, room_flat, room_zombies, cell_zombies, zombie_ro
 @nb.njit(cache=True, _nrt=False)
 def _unfile_zombie(i, tile, H, W, room_flat, room_zombies, cell_zombies, zombie_rows, cell_next):
     """Undo `_file_zombie(i, tile, ...)`; a cell left empty is unmarked in its row's mask."""
-    f = tile // (H * W)
-    rest = tile - f * H * W
-    y = rest // W
-    cy = y // CELL
-    cx = (rest - y * W) // CELL
+    f, cy, cx = _cell_of(tile, H, W)
     p = cell_zombies[f, cy, cx]
     if p == i:
         cell_zombies[f, cy, cx] = cell_next[i]
