@@ -635,3 +635,74 @@ def test_rooms_of_talkers_are_heard_through_tables_that_hold_the_very_values_log
     for q in np.concatenate([1.0 + distances.astype(np.float64)] * 2):  # the second time round from the table
         assert _kept_db20(q, falloff, kernel._FALLOFF_SHIFT) == 20.0 * math.log10(q)
     assert (falloff[:, 0] > 0).sum() > 1000, "the table kept nothing: the test shows nothing"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    steps=st.lists(
+        st.one_of(
+            st.tuples(st.just("move"), st.integers(0, 4), st.integers(0, 23), st.integers(0, 47)),
+            st.tuples(st.just("door"), st.integers(0, 2), st.integers(0, 3), st.just(0)),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_a_zombie_that_saw_nobody_is_let_off_its_look_only_while_that_still_holds(steps):
+    # `kernel._zombies_act` skips the look of a zombie that saw nobody from where it stands while
+    # `_still_clear` finds nothing stirred in its sight since (prey moving in a cell it would visit, a
+    # door of its floor changing). Stamped as the kernel stamps them, whenever `_still_clear` says so
+    # a real look must find nobody: otherwise zombies would miss prey in plain sight.
+    from hyosan.building.model import DoorState, Tile
+    from hyosan.school import kernel
+
+    F, H, W = 1, 24, 48
+    tiles = np.full((F, H, W), Tile.FLOOR, dtype=np.uint8)
+    tiles[0, :, 16] = Tile.WALL
+    tiles[0, 10:, 32] = Tile.WALL
+    door_at = [(0, 4, 16), (0, 15, 16), (0, 20, 32)]
+    doors = np.zeros((F, H, W), dtype=np.uint8)
+    for f, y, x in door_at:
+        tiles[f, y, x] = Tile.DOOR
+        doors[f, y, x] = DoorState.CLOSED
+    light = np.ones((F, H, W), dtype=np.bool_)
+    light[0, :, 40:] = False  # a dark corner: seen from close by only
+    rects = np.full((F, H, W), -1, dtype=np.int64)  # no open rectangles: every line is traced
+    walled = np.full(kernel.WALLED_PAIRS, -1, dtype=np.int64)
+    n = 6  # agent 0 the zombie, 1-5 the prey
+    state = np.full(n, State.HEALTHY, dtype=np.uint8)
+    state[0] = State.ZOMBIE
+    floor = np.zeros(n, dtype=np.int64)
+    row = np.array([6, 2, 20, 12, 22, 8], dtype=np.int64)
+    col = np.array([6, 30, 40, 45, 20, 24], dtype=np.int64)
+    intent = np.zeros(n, dtype=np.int64)
+    CH, CW = -(-H // kernel.CELL), -(-W // kernel.CELL)
+    zombies, prey = np.full((F, CH, CW), -1, dtype=np.int64), np.full((F, CH, CW), -1, dtype=np.int64)
+    zombie_rows, prey_rows = np.zeros((F, CH), dtype=np.int64), np.zeros((F, CH), dtype=np.int64)
+    cell_next, prey_on_floor = np.full(n, -1, dtype=np.int64), np.zeros(F, dtype=np.int64)
+    cell_stir = np.full((F, CH, CW), -1, dtype=np.int64)
+    door_stir = np.full(F, -1, dtype=np.int64)
+    sight_lit, sight_dark, tile_m = 25.0, 2.0, 0.5
+
+    def look():
+        kernel._index_cells(state, floor, row, col, zombies, prey, cell_next, prey_on_floor, zombie_rows, prey_rows)
+        return kernel._nearest_visible(0, sight_lit, sight_dark, tile_m, tiles.ravel(), doors.ravel(), light, rects,
+                                       walled, floor, row, col, prey, prey_rows, cell_next, intent, False)  # fmt: skip
+
+    looked = -1
+    for tick, (what, who, y, x) in enumerate(steps):
+        seen = look()
+        kernel._index_cells(state, floor, row, col, zombies, prey, cell_next, prey_on_floor, zombie_rows, prey_rows)
+        if kernel._still_clear(0, row[0], col[0], looked, sight_lit, tile_m, prey_rows, cell_stir, door_stir):
+            assert seen == -1, f"let off its look at tick {tick}, yet it sees {seen}"
+        else:
+            looked = tick if seen == -1 else -1
+        # Then the world moves on within the tick, stamped as the kernel's next progress pass stamps it.
+        if what == "move" and tiles[0, y, x] == Tile.FLOOR and (y, x) != (row[0], col[0]):
+            p = who + 1
+            row[p], col[p] = y, x
+            cell_stir[0, y // kernel.CELL, x // kernel.CELL] = tick
+        elif what == "door":
+            f, dy, dx = door_at[who]
+            doors[f, dy, dx] = [DoorState.OPEN, DoorState.CLOSED, DoorState.BARRICADED, DoorState.BROKEN][y]
+            door_stir[f] = tick
