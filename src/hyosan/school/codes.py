@@ -143,8 +143,7 @@ class Param(IntEnum):
     FREEZE_CHANCE_PER_S = 60
     THAW_PER_S = 61  # 1 / the mean length of a freeze
     STOP_WHEN_DIED_OUT = 62  # 1.0 once patient zero came and no other is to come: no one infectious, the run ends
-    LOOK_EVERY_TIME = 63  # 1.0: no look is let off while what it found holds (to compare; `kernel._still_clear`)
-    N = 64
+    N = 63
 
 
 class HambieStatus(IntEnum):

@@ -154,7 +154,7 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
     tr_t, n_tr, ever_bitten = rec[5], rec[7], rec[8]
     (room_zombies, room_chatter, occupancy, tile_head, agent_next, cell_zombies, cell_prey, cell_next, prey_on_floor,
      active, heard, lure_seen, zombie_filed, living, movers, alive, zombie_rows, prey_rows, look_clear, prey_tile,
-     cell_stir, door_stir, door_seen, door_tiles, zombie_stir) = scratch  # fmt: skip
+     cell_stir, door_stir, door_seen, door_tiles) = scratch  # fmt: skip
     n_lures = lure.shape[0]
     lure_seen[0] += 1  # Python may have rung new sounds since the last call: nothing heard before holds
     lure_seen[1] = -1
@@ -227,10 +227,8 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
                     budget[i] = 0.0
                     _log(ev_t, ev_i, n_ev, t, EV_TURN, i, -1, floor[i], row[i], col[i])
                 s = state[i]
-                look_clear[i, 0] = -1  # what it saw as a person says nothing of what it sees now
             if s != ZOMBIE and zombie_filed[i] >= 0:  # killed (or no longer a zombie): out of its cell and room
                 _unfile_zombie(i, zombie_filed[i], H, W, room_flat, room_zombies, cell_zombies, zombie_rows, cell_next)
-                _stir(zombie_filed[i], tick, zombie_stir, H, W)
                 zombie_filed[i] = -1
             if s == DEAD or s == ESCAPED or s == RESCUED:
                 continue
@@ -243,9 +241,7 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
                     if zombie_filed[i] >= 0:
                         _unfile_zombie(i, zombie_filed[i], H, W, room_flat, room_zombies, cell_zombies, zombie_rows,
                                        cell_next)  # fmt: skip
-                        _stir(zombie_filed[i], tick, zombie_stir, H, W)
                     _file_zombie(i, here, H, W, room_flat, room_zombies, cell_zombies, zombie_rows, cell_next)
-                    _stir(here, tick, zombie_stir, H, W)
                     zombie_filed[i] = here
                 if intent[i] != IDLE or hunt[i] != -1 or (i + tick) % 6 == 0:
                     movers[n_movers] = i
@@ -309,15 +305,13 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
         _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, prey_rows, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                      n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading,
                      hunt, rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t,
-                     ev_i, n_ev, heard, lure_seen[0], movers, n_movers, voices, look_clear, cell_stir, door_stir,
-                     zombie_stir)  # fmt: skip
+                     ev_i, n_ev, heard, lure_seen[0], movers, n_movers, voices, look_clear, cell_stir, door_stir)  # fmt: skip
         _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, zombie_rows, room_door_ptr, room_doors, room_refuge,
                     room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active,
                     alarm_span, room_lure, minds[8], minds[9], state, stress, hambie_status,
                     intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at,
                     seen_y, seen_x, hidden_since, occupancy, tile_head, agent_next, cell_zombies, cell_next, ev_t, ev_i,
-                    n_ev, strength, courage, social, rng_minds, living, n_living, ev_mark, look_clear, zombie_filed,
-                    zombie_stir, door_stir)  # fmt: skip
+                    n_ev, strength, courage, social, rng_minds, living, n_living)  # fmt: skip
 
         # --- contact: blows and bites between neighbours --------------------------------------------
         for kz in range(n_movers):
@@ -707,7 +701,7 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
 def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, prey_rows, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                  n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading, hunt,
                  rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t, ev_i,
-                 n_ev, heard, epoch, zombies, n_zombies, voices, look_clear, cell_stir, door_stir, zombie_stir):  # fmt: skip
+                 n_ev, heard, epoch, zombies, n_zombies, voices, look_clear, cell_stir, door_stir):  # fmt: skip
     """Every zombie of `zombies[:n_zombies]` (in index order) senses, decides and moves.
 
     The caller leaves out the idle zombies whose look is not due: for them this would do nothing. One
@@ -740,7 +734,6 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_r
             # it stands sees nobody still while no one has moved and no door has changed in its sight.
             if prey_on_floor[floor[i]] > 0 and not (
                 look_clear[i, 1] == tile_i
-                and params[Param.LOOK_EVERY_TIME] < 0.5
                 and n_ev[0] == breached
                 and _still_clear(floor[i], row[i], col[i], look_clear[i, 0], params[Param.ZOMBIE_SIGHT_LIT], tile_m,
                                  prey_rows, cell_stir, door_stir)
@@ -865,8 +858,6 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_r
                     heading[i] = k
             budget[i] -= step
             _move(i, bf, by, bx, floor, row, col, occupancy, tile_head, agent_next, H, W)
-        if (floor[i] * H + row[i]) * W + col[i] != start_tile:
-            _stir(start_tile, tick, zombie_stir, H, W)  # people's looks walk the cell it is filed in (`_people_act`)
         if intent[i] == CHASE and not pushed and (floor[i] * H + row[i]) * W + col[i] == start_tile:
             # Stuck (a crowd, or the long way round) with the prey in sight beyond a shut door: push it.
             _push_door_toward(i, t, dt, seen_y[i], seen_x[i], tiles, doors, door_hp, room_of, floor, row, col,
@@ -969,8 +960,7 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_re
                  room_lure, out_ptr, out_to, state,
                  stress, hambie_status, intent, floor, row, col, goal, walk_speed, sprint_speed, stamina, stamina_max, budget, seen_at, seen_y,
                  seen_x, hidden_since, occupancy, tile_head, agent_next, cell_zombies, cell_next, ev_t, ev_i,
-                 n_ev, strength, courage, social, rng, living, n_living, ev_mark, look_clear, zombie_filed, zombie_stir,
-                 door_stir):  # fmt: skip
+                 n_ev, strength, courage, social, rng, living, n_living):  # fmt: skip
     """Every person senses, decides and moves.
 
     Groups (`social`): a member who flees follows its leader while the leader is near and the danger
@@ -1020,28 +1010,9 @@ def _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_re
         hidden_safe = (intent[i] == HIDE or intent[i] == HOLD) and here_room >= 0 and room_zombies[here_room] == 0
         sees = False
         if state[i] != HAMBIE and not hidden_safe and (alert or (i + tick) % 4 == 0):
-            # A healthy person who has not moved sees what they saw last while no zombie has come, gone or
-            # moved in their sight (and the one they saw is still there), and no door has changed since.
-            seen_last = look_clear[i, 2]
-            if (
-                state[i] == HEALTHY
-                and look_clear[i, 1] == cur
-                and params[Param.LOOK_EVERY_TIME] < 0.5
-                and n_ev[0] == ev_mark
-                and (seen_last < 0 or (state[seen_last] == ZOMBIE and zombie_filed[seen_last] >= 0
-                                       and _stir_of(zombie_filed[seen_last], zombie_stir, H, W) < look_clear[i, 0]))
-                and _still_clear(f, row[i], col[i], look_clear[i, 0], params[Param.PERSON_SIGHT_LIT], tile_m,
-                                 zombie_rows, zombie_stir, door_stir)
-            ):  # fmt: skip
-                z = seen_last
-            else:
-                z = _nearest_visible(i, params[Param.PERSON_SIGHT_LIT], params[Param.PERSON_SIGHT_DARK], tile_m, flat_tiles, flat_doors,
-                                     light, sight_rects, walled_pairs, floor, row, col, cell_zombies, zombie_rows, cell_next, intent,
-                                     state[i] == BITTEN)  # fmt: skip
-                if state[i] == HEALTHY:
-                    look_clear[i, 0] = tick
-                    look_clear[i, 1] = cur
-                    look_clear[i, 2] = z
+            z = _nearest_visible(i, params[Param.PERSON_SIGHT_LIT], params[Param.PERSON_SIGHT_DARK], tile_m, flat_tiles, flat_doors,
+                                 light, sight_rects, walled_pairs, floor, row, col, cell_zombies, zombie_rows, cell_next, intent,
+                                 state[i] == BITTEN)  # fmt: skip
             if z >= 0:
                 seen_at[i] = t
                 seen_y[i] = row[z]
@@ -1997,17 +1968,14 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, flat_tiles, flat_doors, l
 
 @nb.njit(cache=True, _nrt=False)
 def _still_clear(f, y0, x0, looked, sight_lit, tile_m, cell_rows, cell_stir, door_stir) -> bool:
-    """True when nothing has stirred, since tick `looked` (-1: never), in the sight of an agent at (f, y0, x0)
-    that has not moved since: its look would find what it found then.
+    """True when a zombie at (f, y0, x0) that saw nobody at tick `looked` (-1: never) would see nobody now.
 
-    What `_nearest_visible` finds changes only if an agent it looks for came into, or moved within, a
-    sensing cell it visits (`cell_stir`: the last tick that happened in each cell, among the cells of
-    `cell_rows`) or a door of the floor changed (`door_stir`). One that went away matters only if it was
-    the one found: the caller checks that. Sight ranges and light do not change within a kernel call.
-    Stirs of the tick of the look itself count: they may have come after it. The kernel's progress
-    pass stamps what changed in the tick before (people move and shut doors after the zombies act)
-    and zombies as they move; what is not stamped yet (a door opened or broken earlier in the same
-    tick) is left to the caller, which then looks.
+    What it would see changes only if prey moved into or within a sensing cell `_nearest_visible`
+    visits (`cell_stir`: the last tick prey moved in each cell) or a door of the floor changed
+    (`door_stir`); prey that left, or were bitten, leave it seeing nobody. Sight ranges and light do
+    not change within a kernel call. Stirs of the tick of the look itself count: they may have come after it.
+    Both are stamped by the progress pass of the tick after: people move and shut doors after the
+    zombies act, so only a door the zombies break in this tick is not stamped yet (the caller checks that).
     """
     if looked < 0 or door_stir[f] >= looked:
         return False
@@ -2173,20 +2141,6 @@ def _file_in_cell(i, f, cy, cx, cell_head, cell_rows, cell_next):
     cell_next[i] = cell_head[f, cy, cx]
     cell_head[f, cy, cx] = i
     cell_rows[f, cy] |= np.int64(1) << min(cx, 63)
-
-
-@nb.njit(cache=True, _nrt=False, inline="always")
-def _stir(tile, tick, stir, H, W):
-    """Stamp the sensing cell of flat `tile` as stirred at `tick` (see `_still_clear`)."""
-    f, cy, cx = _cell_of(tile, H, W)
-    stir[f, cy, cx] = tick
-
-
-@nb.njit(cache=True, _nrt=False, inline="always")
-def _stir_of(tile, stir, H, W):
-    """The tick the sensing cell of flat `tile` last stirred."""
-    f, cy, cx = _cell_of(tile, H, W)
-    return stir[f, cy, cx]
 
 
 @nb.njit(cache=True, _nrt=False, inline="always")
