@@ -153,8 +153,7 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
     door_watch = social[4]
     tr_t, n_tr, ever_bitten = rec[5], rec[7], rec[8]
     (room_zombies, room_chatter, occupancy, tile_head, agent_next, cell_zombies, cell_prey, cell_next, prey_on_floor,
-     active, heard, lure_seen, zombie_filed, living, movers, alive, zombie_rows, prey_rows, look_clear, prey_tile,
-     cell_stir, door_stir, door_seen, door_tiles) = scratch  # fmt: skip
+     active, heard, lure_seen, zombie_filed, living, movers, alive, zombie_rows, prey_rows) = scratch  # fmt: skip
     n_lures = lure.shape[0]
     lure_seen[0] += 1  # Python may have rung new sounds since the last call: nothing heard before holds
     lure_seen[1] = -1
@@ -181,13 +180,6 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
     room_zombies[:] = 0
     zombie_filed[:] = -1
     room_flat = room_of.reshape(room_of.size)
-    # Zombies' looks that found nobody hold while nothing stirs in sight of them (`_still_clear`): a
-    # memo of this call only (Python may have changed doors or the light since the last).
-    look_clear[:, 0] = -1
-    prey_tile[:] = -1
-    flat_doors = doors.reshape(doors.size)
-    for k in range(door_tiles.shape[0]):
-        door_seen[k] = flat_doors[door_tiles[k]]
     while t < t_stop - 1e-9:
         # Leave room in the buffers for one tick of events and one frame of trajectories.
         if n_ev[0] > ev_t.shape[0] - 4 * n - 16:
@@ -253,23 +245,11 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
                 if s == HEALTHY:
                     prey_on_floor[floor[i]] += 1
                     _file_in_cell(i, floor[i], row[i] // CELL, col[i] // CELL, cell_prey, prey_rows, cell_next)
-                    here = (floor[i] * H + row[i]) * W + col[i]
-                    if prey_tile[i] != here:  # moved during the last tick (or prey anew): its cell is stirred
-                        prey_tile[i] = here
-                        cell_stir[floor[i], row[i] // CELL, col[i] // CELL] = tick - 1
-                else:
-                    prey_tile[i] = -1
                 if intent[i] == CALM and s == HEALTHY:  # the bitten keep quiet (see `_quiet_sight_and_sound`)
                     r = room_of[floor[i], row[i], col[i]]
                     if r >= 0:
                         room_chatter[r] += 1
         n_alive = kept
-        # A door that changed during the last tick stirs its floor (what it lets be seen may have changed).
-        for k in range(door_tiles.shape[0]):
-            d = flat_doors[door_tiles[k]]
-            if d != door_seen[k]:
-                door_seen[k] = d
-                door_stir[door_tiles[k] // (H * W)] = tick - 1
         if n_living == 0:
             return t, STOP_NOBODY_LEFT
         if n_zombies + n_infected == 0 and params[Param.STOP_WHEN_DIED_OUT] > 0.5:
@@ -305,7 +285,7 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
         _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, prey_rows, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                      n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading,
                      hunt, rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t,
-                     ev_i, n_ev, heard, lure_seen[0], movers, n_movers, voices, look_clear, cell_stir, door_stir)  # fmt: skip
+                     ev_i, n_ev, heard, lure_seen[0], movers, n_movers, voices)  # fmt: skip
         _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, zombie_rows, room_door_ptr, room_doors, room_refuge,
                     room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active,
                     alarm_span, room_lure, minds[8], minds[9], state, stress, hambie_status,
@@ -701,7 +681,7 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
 def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, prey_rows, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                  n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading, hunt,
                  rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t, ev_i,
-                 n_ev, heard, epoch, zombies, n_zombies, voices, look_clear, cell_stir, door_stir):  # fmt: skip
+                 n_ev, heard, epoch, zombies, n_zombies, voices):  # fmt: skip
     """Every zombie of `zombies[:n_zombies]` (in index order) senses, decides and moves.
 
     The caller leaves out the idle zombies whose look is not due: for them this would do nothing. One
@@ -715,7 +695,6 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_r
     n = state.shape[0]
     # A rotating first mover, so nobody always wins a contested tile: agents tick % n, tick % n + 1, ...
     start = _first_at_or_after(zombies, n_zombies, tick % n)
-    breached = n_ev[0]  # a door broken earlier in this phase is not yet in `door_stir` (see `_still_clear`)
     for kz in range(n_zombies):
         k = start + kz  # (start < n_zombies: one subtraction wraps it, where a modulo would divide)
         i = zombies[k - n_zombies if k >= n_zombies else k]
@@ -729,21 +708,10 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_r
         due = (i + tick) % 6 == 0 if intent[i] == IDLE else (i + tick) % 3 == 0
         if hunt[i] != GAVE_UP and (intent[i] == CHASE or due):
             target = -1
-            tile_i = (floor[i] * H + row[i]) * W + col[i]
-            # Most floors are empty of people late in a run; and an idle zombie that saw nobody from where
-            # it stands sees nobody still while no one has moved and no door has changed in its sight.
-            if prey_on_floor[floor[i]] > 0 and not (
-                look_clear[i, 1] == tile_i
-                and n_ev[0] == breached
-                and _still_clear(floor[i], row[i], col[i], look_clear[i, 0], params[Param.ZOMBIE_SIGHT_LIT], tile_m,
-                                 prey_rows, cell_stir, door_stir)
-            ):  # fmt: skip
+            if prey_on_floor[floor[i]] > 0:  # most floors are empty of people late in a run
                 target = _nearest_visible(i, params[Param.ZOMBIE_SIGHT_LIT], params[Param.ZOMBIE_SIGHT_DARK], tile_m,
                                           flat_tiles, flat_doors, light, sight_rects, walled_pairs, floor, row, col, cell_prey, prey_rows,
                                           cell_next, intent, False)  # fmt: skip
-                if target < 0:
-                    look_clear[i, 0] = tick
-                    look_clear[i, 1] = tile_i
             if target >= 0:
                 intent[i] = CHASE
                 seen_at[i] = t
@@ -760,6 +728,7 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_r
                 intent[i] = WANDER  # reached where the person was last seen, or lost the trail
                 seen_at[i] = t
             if intent[i] != CHASE:
+                tile_i = (floor[i] * H + row[i]) * W + col[i]
                 if heard[i, 0] == epoch and heard[i, 1] == tile_i:
                     hunt[i] = heard[i, 2]
                 else:
@@ -1964,37 +1933,6 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, flat_tiles, flat_doors, l
                                                       walled_pairs, floor, row, col, cell_head, cell_next, intent,
                                                       skip_idle)  # fmt: skip
     return best
-
-
-@nb.njit(cache=True, _nrt=False)
-def _still_clear(f, y0, x0, looked, sight_lit, tile_m, cell_rows, cell_stir, door_stir) -> bool:
-    """True when a zombie at (f, y0, x0) that saw nobody at tick `looked` (-1: never) would see nobody now.
-
-    What it would see changes only if prey moved into or within a sensing cell `_nearest_visible`
-    visits (`cell_stir`: the last tick prey moved in each cell) or a door of the floor changed
-    (`door_stir`); prey that left, or were bitten, leave it seeing nobody. Sight ranges and light do
-    not change within a kernel call. Stirs of the tick of the look itself count: they may have come after it.
-    Both are stamped by the progress pass of the tick after: people move and shut doors after the
-    zombies act, so only a door the zombies break in this tick is not stamped yet (the caller checks that).
-    """
-    if looked < 0 or door_stir[f] >= looked:
-        return False
-    _, CH, CW = cell_stir.shape
-    cy0 = y0 // CELL
-    cx0 = x0 // CELL
-    rings = int(sight_lit / tile_m) // CELL + 1
-    hi = min(CW - 1, cx0 + rings)
-    window = _bits_from(min(max(0, cx0 - rings), 63)) & _bits_upto(min(hi, 63))
-    for cy in range(max(0, cy0 - rings), min(CH, cy0 + rings + 1)):
-        bits = cell_rows[f, cy] & window
-        while bits != 0:
-            low = bits & -bits
-            bits ^= low
-            cx = _BIT_INDEX[(np.uint64(low) * _DE_BRUIJN) >> np.uint64(58)]
-            for c in range(cx, hi + 1 if cx == 63 else cx + 1):
-                if cell_stir[f, cy, c] >= looked:
-                    return False
-    return True
 
 
 # Which bit a one-bit mask holds, by de Bruijn multiplication (bit 63 included): no log2 per marked cell.

@@ -358,7 +358,7 @@ class SchoolSim:
         if len(self.params) < Param.N:  # a checkpoint from before freezing (nobody freezes) or the died-out stop
             self.params = np.concatenate([self.params, np.zeros(Param.N - len(self.params))])
         self._new_caches()
-        if "look_clear" not in state:  # a checkpoint from before these work arrays
+        if "zombie_filed" not in state:  # a checkpoint from before these work arrays
             self._new_work_arrays()
         if "_sound_spread" not in state:  # a checkpoint from before sounds joined a din
             self._sound_spread = [_NO_SPREAD] * _N_SOUNDS
@@ -704,8 +704,7 @@ class SchoolSim:
         return (self.room_zombies, self.room_chatter, self.occupancy, self.tile_head, self.agent_next, self.cell_zombies,
                 self.cell_prey, self.cell_next, self.prey_on_floor, self.active_lures, self.heard,
                 self.lure_seen, self.zombie_filed, self.living_list, self.mover_list, self.alive_list, self.zombie_rows,
-                self.prey_rows, self.look_clear, self.prey_tile, self.cell_stir, self.door_stir, self.door_seen,
-                self._door_tiles)  # fmt: skip
+                self.prey_rows)  # fmt: skip
 
     def _new_work_arrays(self) -> None:
         # What each zombie last heard, as (epoch, tile, lure), and the lures sounding when that epoch began
@@ -721,15 +720,6 @@ class SchoolSim:
         # Per row of sensing cells, a bit mask of the cells holding zombies, and prey (see `kernel._nearest_visible`).
         self.zombie_rows = np.zeros(self.cell_zombies.shape[:2], dtype=np.int64)
         self.prey_rows = np.zeros(self.cell_zombies.shape[:2], dtype=np.int64)
-        # A zombie's last look that found nobody, as (tick, tile), and what could have changed that since:
-        # the tick each sensing cell last saw prey move in it, and each floor a door change (see
-        # `kernel._still_clear`); the tile each person was filed at as prey, and the doors as last seen.
-        self.look_clear = np.full((len(self.state), 2), -1, dtype=np.int64)
-        self.prey_tile = np.full(len(self.state), -1, dtype=np.int64)
-        self.cell_stir = np.full(self.cell_zombies.shape, -1, dtype=np.int64)
-        self.door_stir = np.full(self.cell_zombies.shape[0], -1, dtype=np.int64)
-        n_doors = int(np.count_nonzero(self.building.tiles == Tile.DOOR))
-        self.door_seen = np.zeros(n_doors, dtype=self.building.door_state.dtype)
 
     def _minds(self) -> tuple:
         return (self.stress, self.hunger, self.hambie_status, self.screamed_at, self.mind_state, *self._tie_csr)
