@@ -73,6 +73,47 @@ def test_quiet_spells_take_the_cheap_kernel_and_change_nothing(tmp_path):
         assert (runs[True][0] / name).read_bytes() == (runs[False][0] / name).read_bytes(), name
 
 
+def _chunks_in_python(t_now, limit, chunking, quiet_s, params, world, lures, agents, rngs, rec, ev_t, ev_i, n_ev, scratch,
+                      minds, social, door_tiles):  # fmt: skip
+    """`kernel.advance_chunks` written out in Python over the kernel's public calls (looked up at each call)."""
+    from hyosan.school import kernel
+
+    t = t_now
+    while t < limit - 1e-9:
+        first, chunk, reason = n_ev[0], chunking[0], kernel.STOP_NOT_QUIET
+        if (
+            chunking[4] > 0.5
+            and chunk > chunking[1]
+            and kernel.quiet_now(t, params, world, agents, lures, scratch, minds, social, door_tiles)
+        ):
+            start = t
+            t, reason = kernel.advance_quiet(t, min(t + chunking[3], limit), params, world, agents, rngs, rec, ev_t,
+                                             ev_i, n_ev, scratch, minds, social)  # fmt: skip
+            quiet_s[0] += t - start
+        if reason == kernel.STOP_NOT_QUIET:
+            t, reason = kernel.advance(t, min(t + chunk, limit), params, world, lures, agents, rngs, rec, ev_t, ev_i,
+                                       n_ev, scratch, minds, social)  # fmt: skip
+        chunking[0] = chunking[1] if n_ev[0] > first else min(chunking[2], chunk * 2.0)
+        if reason != kernel.STOP_TIME:
+            return t, reason
+    return t, kernel.STOP_TIME
+
+
+def test_the_compiled_loop_of_chunks_is_the_loop_python_would_run(tmp_path, monkeypatch):
+    # `kernel.advance_chunks` spares Python a round trip per chunk: it must take the quiet spells the
+    # same way (the same simulated seconds in the quiet kernel) and give the same run to the byte.
+    from hyosan.school import kernel
+
+    runs = {}
+    for name, loop in (("compiled", kernel.advance_chunks), ("python", _chunks_in_python)):
+        monkeypatch.setattr(kernel, "advance_chunks", loop)
+        sim = SchoolSim.from_scenario("hyosan-high", seed=3)
+        runs[name] = (sim.run(until=4 * 3600).save(tmp_path / name), sim.quiet_s)
+    assert runs["compiled"][1] == runs["python"][1] > 3600
+    for name in RESULT_FILES:
+        assert (runs["compiled"][0] / name).read_bytes() == (runs["python"][0] / name).read_bytes(), name
+
+
 def _quiet_spells_while(tmp_path, monkeypatch, seed: int, until_s: float, moment, at_least_s: float):
     """Run `seed` to `until_s` with and without the quiet kernel; assert identical results, and return the
     lengths of the quiet spells that began at a `moment(t, params, agents, minds)` and lasted `at_least_s`."""
@@ -90,6 +131,7 @@ def _quiet_spells_while(tmp_path, monkeypatch, seed: int, until_s: float, moment
         return t, reason
 
     monkeypatch.setattr(kernel, "advance_quiet", watched)
+    monkeypatch.setattr(kernel, "advance_chunks", _chunks_in_python)  # (the compiled loop calls its own)
     runs = {}
     for skip in (True, False):
         sim = SchoolSim.from_scenario("hyosan-high", seed=seed)

@@ -40,6 +40,7 @@ __all__ = [
     "STOP_TRAJECTORY_FULL",
     "STOP_WORLD_CHANGED",
     "advance",
+    "advance_chunks",
     "advance_quiet",
     "quiet_now",
     "quiet_sight_and_sound",
@@ -364,10 +365,48 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
     return t, STOP_TIME
 
 
+@nb.njit(cache=True)
+def advance_chunks(t_now, limit, chunking, quiet_s, params, world, lures, agents, rngs, rec, ev_t, ev_i, n_ev, scratch,
+                   minds, social, door_tiles):  # fmt: skip
+    """Chunks of `advance`, with quiet spells taken by `advance_quiet`, toward `limit`, as `SchoolSim.run`
+    would call them one by one; returns (time reached, why it stopped) as `advance` does.
+
+    `chunking`: (length of the next chunk in s, shortest, longest, longest quiet spell, 1.0 to look for
+    quiet spells). A chunk in which something happened is followed by the shortest; a calm one by one
+    twice as long; only after a calm chunk is a quiet spell looked for (`quiet_now`). `quiet_s[0]`
+    adds up the seconds the quiet kernel took. It goes on by itself until `limit`, or until something
+    Python must answer (a noise, a new way: `STOP_WORLD_CHANGED`; full buffers; the end of the run):
+    where the chunks end never changes the run, so one call spares Python the round trip of each.
+    """
+    t = t_now
+    _, H, W = world[0].shape
+    while t < limit - 1e-9:
+        first = n_ev[0]
+        chunk = chunking[0]
+        reason = STOP_NOT_QUIET
+        if chunking[4] > 0.5 and chunk > chunking[1] and _quiet_now(
+            t, params, world, agents, lures, scratch, minds, social, door_tiles
+        ):
+            start = t
+            t, reason = _quiet_ticks(t, min(t + chunking[3], limit), params, world, agents, rngs, rec, ev_t, ev_i, n_ev,
+                                     scratch, minds, social)  # fmt: skip
+            _empty_tile_index(agents[0], agents[2], agents[3], agents[4], H, W, scratch[2], scratch[3])
+            quiet_s[0] += t - start
+        if reason == STOP_NOT_QUIET:
+            t, reason = _advance(t, min(t + chunk, limit), params, world, lures, agents, rngs, rec, ev_t, ev_i, n_ev,
+                                 scratch, minds, social)  # fmt: skip
+            _empty_tile_index(agents[0], agents[2], agents[3], agents[4], H, W, scratch[2], scratch[3])
+        # Busy moments get short chunks, so that a quiet spell is taken soon after it begins.
+        chunking[0] = chunking[1] if n_ev[0] > first else min(chunking[2], chunk * 2.0)
+        if reason != STOP_TIME:
+            return t, reason
+    return t, STOP_TIME
+
+
 def advance_quiet(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_ev, scratch, minds, social):
     """Advance a quiet school: every zombie idle and out of earshot, nobody moving or seeing danger.
 
-    The caller (`SchoolSim._quiet`) checks that sensing, moving and contact would change nothing; what
+    The caller (`advance_chunks`, by `quiet_now`) checks that sensing, moving and contact would change nothing; what
     still runs is what a quiet night does — the bitten's clocks, stress and hunger, the records —
     exactly as `advance` would, tick by tick. The stressed draw their chances to scream, bolt or leave
     their group here too, from the same generator in the same order as `_minds_act`; it stops, before
@@ -548,8 +587,8 @@ def _record(t, params, state, floor, row, col, rec, still_row=-1, framed=False):
 
 
 def quiet_now(t, params, world, agents, lures, scratch, minds, social, door_tiles) -> bool:
-    """`SchoolSim._quiet` in one compiled call: true when nothing in the school can move until someone turns
-    or someone's fear boils over, so that `advance_quiet` may run the next chunk. `door_tiles`: the flat
+    """True when nothing in the school can move until someone turns or someone's fear boils over, so that
+    `advance_quiet` may run the next chunk (`advance_chunks` asks after each calm chunk). `door_tiles`: the flat
     indices of the building's door tiles, the only tiles a zombie pushes."""
     return _quiet_now(t, params, world, agents, lures, scratch, minds, social, door_tiles)
 

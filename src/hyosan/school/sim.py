@@ -86,6 +86,7 @@ _NOT_REFUGES = ("corridor", "yard", "rooftop", "grounds", "field", "landing", "e
 _CHUNK_MIN_S = 5.0  # kernel calls last this long while things happen...
 _CHUNK_MAX_S = 120.0  # ...and grow to this on quiet nights
 _QUIET_MAX_S = 3600.0  # a call of the quiet kernel lasts at most this long (it stops itself when something stirs)
+_CALL_MAX_S = 3600.0  # `kernel.advance_chunks` hands back to Python at least this often (the progress bar moves)
 _STAIRS_COST_M = 7.0  # one flight of stairs, in metres of walking (as `Walker.stairs_cost_m`)
 _FLEE_MEMORY_S = 30.0  # a person stays alert this long after seeing or hearing danger
 _IDLE_AFTER_S = 60.0  # LORE: with nothing to see or hear, zombies stand still
@@ -235,34 +236,28 @@ class SchoolSim:
         if checkpoint_every is not None and (checkpoint_every <= 0 or checkpoint_dir is None):
             raise ValueError("checkpoint_every needs a positive interval and a checkpoint_dir")
         next_save = (math.floor(self.t / checkpoint_every) + 1) * checkpoint_every if checkpoint_every else math.inf
-        chunk = self._chunk
         while self.t < end - 1e-9:
             self._apply_due_events()
             next_event = self._events[self._next_event].at if self._next_event < len(self._events) else math.inf
             if self.params[Param.RESCUE_ROOM] >= 0:
                 next_event = min(next_event, self._rescue_until)  # the rescue leaves on time, not at a pause
             # Calls end at checkpoint times too, so a checkpoint lands on its time (the run is the same
-            # however it is cut into calls).
+            # however it is cut into calls), and at least every `_CALL_MAX_S`, for the progress bar.
             limit = min(next_event, end, next_save)
-            t_stop = min(self.t + chunk, limit)
-            if self.debug or t_stop <= self.t:
-                t_stop = min(self.t + self.scenario.run.tick, end)
             first = int(self._n_ev[0])
-            snapshot = self._snapshot() if self.debug else None
-            # Only after a calm chunk is a quiet spell worth looking for. It lasts until something stirs
-            # (the quiet kernel stops by itself), so its call may be long; it ends at a checkpoint's time.
-            quiet_stop = None
-            if self.skip_quiet and not self.debug and chunk > _CHUNK_MIN_S and self._quiet():
-                quiet_stop = min(self.t + _QUIET_MAX_S, limit)
-            self.t, reason = self._advance(t_stop, quiet_stop, chunk, limit)
-            if snapshot is not None:
-                self._check_invariants(snapshot, first)
-            busy = int(self._n_ev[0]) > first
+            if self.debug or limit <= self.t:
+                # One tick (in debug, with the model's invariants checked after it).
+                snapshot = self._snapshot() if self.debug else None
+                self.t, reason = self._advance(min(self.t + self.scenario.run.tick, end))
+                if snapshot is not None:
+                    self._check_invariants(snapshot, first)
+                self._chunk = _CHUNK_MIN_S if int(self._n_ev[0]) > first else min(_CHUNK_MAX_S, self._chunk * 2)
+            else:
+                # Chunks of the kernel and quiet spells, in one call until Python must answer something.
+                self.t, reason = self._advance_chunks(min(limit, self.t + _CALL_MAX_S))
             self._after_chunk(first)
             if reason in (kernel.STOP_EVENTS_FULL, kernel.STOP_TRAJECTORY_FULL):
                 self._drain()
-            # Busy moments get short calls, so that a quiet spell is taken soon after it begins.
-            chunk = self._chunk = _CHUNK_MIN_S if busy else min(_CHUNK_MAX_S, chunk * 2)
             if self.t >= next_save - 1e-9 and checkpoint_dir is not None:
                 self.checkpoint(Path(checkpoint_dir) / f"t{round(self.t):07d}.ckpt")
                 next_save = (math.floor(self.t / checkpoint_every) + 1) * checkpoint_every
@@ -658,23 +653,22 @@ class SchoolSim:
 
     # --- one kernel call and what follows it ----------------------------------------------------------
 
-    def _advance(
-        self, t_stop: float, quiet_stop: float | None = None, chunk: float = 0.0, limit: float = math.inf
-    ) -> tuple[float, int]:
-        """One chunk of the kernel to `t_stop`; a quiet school goes the cheap way to `quiet_stop` until
-        something stirs, and the full kernel then runs one `chunk` (up to `limit`) from there."""
-        t, reason = self.t, kernel.STOP_NOT_QUIET
-        if quiet_stop is not None and quiet_stop > self.t:
-            start = self.t
-            t, reason = kernel.advance_quiet(self.t, quiet_stop, self.params, self._world(), self._agents(),
-                                             self._rngs(), self._rec(), self.ev_t, self.ev_i, self._n_ev,
-                                             self._scratch(), self._minds(), self._social())  # fmt: skip
-            self.quiet_s += float(t) - start
-            t_stop = min(float(t) + chunk, limit)
-        if reason == kernel.STOP_NOT_QUIET:
-            t, reason = kernel.advance(t, t_stop, self.params, self._world(), self._lures(), self._agents(),
-                                       self._rngs(), self._rec(), self.ev_t, self.ev_i, self._n_ev, self._scratch(),
-                                       self._minds(), self._social())  # fmt: skip
+    def _advance(self, t_stop: float) -> tuple[float, int]:
+        """One call of the full kernel to `t_stop` (a tick at a time in debug mode; `bench_school` times it)."""
+        t, reason = kernel.advance(self.t, t_stop, self.params, self._world(), self._lures(), self._agents(),
+                                   self._rngs(), self._rec(), self.ev_t, self.ev_i, self._n_ev, self._scratch(),
+                                   self._minds(), self._social())  # fmt: skip
+        return float(t), int(reason)
+
+    def _advance_chunks(self, limit: float) -> tuple[float, int]:
+        """`kernel.advance_chunks` toward `limit`: chunks of the kernel, and quiet spells where they can be taken."""
+        chunking = np.array([self._chunk, _CHUNK_MIN_S, _CHUNK_MAX_S, _QUIET_MAX_S, float(self.skip_quiet)])
+        quiet_s = np.zeros(1)
+        t, reason = kernel.advance_chunks(self.t, limit, chunking, quiet_s, self.params, self._world(), self._lures(),
+                                          self._agents(), self._rngs(), self._rec(), self.ev_t, self.ev_i, self._n_ev,
+                                          self._scratch(), self._minds(), self._social(), self._door_tiles)  # fmt: skip
+        self._chunk = float(chunking[0])
+        self.quiet_s += float(quiet_s[0])
         return float(t), int(reason)
 
     # The kernels' arguments, grouped as `kernel.advance` documents them.
@@ -727,16 +721,6 @@ class SchoolSim:
     def _social(self) -> tuple:
         return (self.group, self.group_leader, self.is_bully, self.waited, self.door_watch, self.sac_other,
                 self.sac_room, self.sac_since, self.care_weight)  # fmt: skip
-
-    def _quiet(self) -> bool:
-        """True when, until something turns or someone's fear boils over, nothing in the school can move.
-
-        Then `kernel.advance_quiet` runs the chunk (clocks, stress, hunger, records only): what
-        makes a three-day siege cheap. Every condition checked (`kernel.quiet_now`) is one under which
-        sensing, deciding, moving and contact in `kernel.advance` would change nothing.
-        """
-        args = (self._world(), self._agents(), self._lures(), self._scratch(), self._minds(), self._social())
-        return bool(kernel.quiet_now(self.t, self.params, *args, self._door_tiles))
 
     def _clear_barricades(self, people: np.ndarray) -> None:
         """People called out (a rescue) pull down the barricades of the rooms they hid in, to get out."""
