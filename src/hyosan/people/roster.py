@@ -752,8 +752,7 @@ def _tidy_ties(ties: pd.DataFrame, n: int) -> pd.DataFrame:
     weight = np.concatenate([weight, weight[mirror]])
     keep = person != other
     person, other, kind, weight = person[keep], other[keep], kind[keep], weight[keep]
-    names = sorted(set(kind.tolist()))
-    code = np.array([names.index(k) for k in kind.tolist()], dtype=np.int64)
+    names, code = np.unique(kind, return_inverse=True)  # kinds sorted, and each tie's among them
     order = np.lexsort((code, other, person))
     person, other, code, weight = person[order], other[order], code[order], weight[order]
     first = np.ones(person.size, dtype=bool)
@@ -765,7 +764,7 @@ def _tidy_ties(ties: pd.DataFrame, n: int) -> pd.DataFrame:
         {
             "person": person[starts],
             "other": other[starts],
-            "kind": np.array(names, dtype=object)[code[starts]],
+            "kind": names[code[starts]],
             "weight": best,
         }
     )

@@ -379,7 +379,6 @@ def advance_chunks(t_now, limit, chunking, quiet_s, params, world, lures, agents
     where the chunks end never changes the run, so one call spares Python the round trip of each.
     """
     t = t_now
-    _, H, W = world[0].shape
     while t < limit - 1e-9:
         first = n_ev[0]
         chunk = chunking[0]
@@ -388,14 +387,12 @@ def advance_chunks(t_now, limit, chunking, quiet_s, params, world, lures, agents
             t, params, world, agents, lures, scratch, minds, social, door_tiles
         ):
             start = t
-            t, reason = _quiet_ticks(t, min(t + chunking[3], limit), params, world, agents, rngs, rec, ev_t, ev_i, n_ev,
-                                     scratch, minds, social)  # fmt: skip
-            _empty_tile_index(agents[0], agents[2], agents[3], agents[4], H, W, scratch[2], scratch[3])
+            t, reason = _advance_quiet(t, min(t + chunking[3], limit), params, world, agents, rngs, rec, ev_t, ev_i,
+                                       n_ev, scratch, minds, social)  # fmt: skip
             quiet_s[0] += t - start
         if reason == STOP_NOT_QUIET:
-            t, reason = _advance(t, min(t + chunk, limit), params, world, lures, agents, rngs, rec, ev_t, ev_i, n_ev,
-                                 scratch, minds, social)  # fmt: skip
-            _empty_tile_index(agents[0], agents[2], agents[3], agents[4], H, W, scratch[2], scratch[3])
+            t, reason = advance(t, min(t + chunk, limit), params, world, lures, agents, rngs, rec, ev_t, ev_i, n_ev,
+                                scratch, minds, social)  # fmt: skip
         # Busy moments get short chunks, so that a quiet spell is taken soon after it begins.
         chunking[0] = chunking[1] if n_ev[0] > first else min(chunking[2], chunk * 2.0)
         if reason != STOP_TIME:

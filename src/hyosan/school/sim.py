@@ -811,23 +811,19 @@ class SchoolSim:
 
         Only a sound whose spread still holds (the doors its search met unchanged) is joined.
         """
-        room_of = self.building.room_of.reshape(-1)
+        b = self.building
+        room_of = b.room_of.reshape(-1)
         room = room_of[flat]
         if room < 0:
             return -1
-        # `Building.unflat` written out: this runs for every cry, on each of the slots still ringing.
-        _, h, w = self.building.tiles.shape
-        per_floor = h * w
-        f, rest = divmod(int(flat), per_floor)
-        y, x = divmod(rest, w)
+        f, y, x = b.unflat(flat)
         now = self.t
         sources = self.lure_src[:_N_SOUNDS].tolist()
         for s, until in enumerate(self.lure_until[:_N_SOUNDS].tolist()):
             if not until >= now:
                 continue
             src = sources[s]
-            sf, rest = divmod(src, per_floor)
-            sy, sx = divmod(rest, w)
+            sf, sy, sx = b.unflat(src)
             if sf != f or max(abs(sy - y), abs(sx - x)) > _DIN_TILES or room_of[src] != room:
                 continue
             level, met, met_then = self._sound_spread[s]
