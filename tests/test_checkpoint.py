@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from hyosan.errors import UserInputError
@@ -153,7 +154,8 @@ def test_the_quiet_kernel_lets_the_stressed_draw_their_chances_and_changes_nothi
         state, intent = agents[0], agents[1]
         stress, screamed_at = minds[0], minds[3]
         living = (state == State.HEALTHY) | (state == State.BITTEN)
-        may_scream = living & (stress > params[Param.SCREAM_ABOVE]) & (t - screamed_at >= 600.0)
+        gap = params[Param.SCREAM_GAP_S] * params[Param.SCREAM_GAP_GROWTH] ** np.maximum(minds[11] - 1, 0)
+        may_scream = living & (stress > params[Param.SCREAM_ABOVE]) & (t - screamed_at >= gap)
         may_bolt = living & (intent == Intent.HIDE) & (stress > params[Param.PANIC_ABOVE])
         return bool((may_scream | may_bolt).any())
 

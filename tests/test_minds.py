@@ -160,6 +160,46 @@ def test_a_restrained_hambie_never_bites(tmp_path):
 # --- stress and grief ------------------------------------------------------------------------------------
 
 
+def _screams_of_one_in_terror(path: Path, skip_quiet: bool, calm_after: float | None = None) -> list[float]:
+    """Times of the screams of a student alone in terror (calm_down so slow the fear holds for hours);
+    with `calm_after`, they calm for a moment that many seconds after their third scream."""
+    sim = sim_with(path, 0)
+    sim.skip_quiet = skip_quiet
+    sim.stress[0] = 0.95
+    if calm_after is None:
+        return sim.run().events.query("kind == 'scream'").time_s.tolist()
+    while (sim.run(until=sim.t + 4).events.kind == "scream").sum() < 3:
+        pass
+    sim.run(until=sim.t + calm_after)
+    sim.stress[0] = 0.5  # fear falls back under the threshold for one step of the minds ...
+    sim.run(until=sim.t + 4)
+    sim.stress[0] = 0.95  # ... and comes back
+    return sim.run().events.query("kind == 'scream'").time_s.tolist()
+
+
+def test_each_scream_doubles_the_wait_for_the_next_while_the_terror_lasts(tmp_path):
+    # Terror mostly silences: 10 min, then 20, 40, 80 between the screams of one who stays in terror;
+    # calming down starts the waits again; growth 1 keeps one scream every 10 min. The same with and
+    # without the quiet kernel, which follows the stress (and the waits) of the terrified alone.
+    gaps = {}
+    for growth in (2.0, 1.0):
+        path = scenario(
+            tmp_path / str(growth),
+            ONE_ROOM,
+            1,
+            f"[stress]\nscream_chance = 1.0\ncalm_down = '1000 h'\nscream_gap_growth = {growth}\n",
+        )
+        path.write_text(path.read_text().replace('duration = "40 min"', 'duration = "3 h"'))
+        times = _screams_of_one_in_terror(path, skip_quiet=True)
+        assert times == _screams_of_one_in_terror(path, skip_quiet=False)
+        gaps[growth] = np.diff(times).tolist()
+        again = _screams_of_one_in_terror(path, skip_quiet=True, calm_after=200.0)
+        assert again[:3] == times[:3]
+        assert again[3] - again[2] == 600.0, (growth, again)  # calmed: the wait is back to 10 min
+    assert gaps[2.0] == [600.0, 1200.0, 2400.0, 4800.0]
+    assert gaps[1.0] == [600.0] * 17
+
+
 def test_a_close_death_raises_stress_and_noise(tmp_path):
     path = scenario(
         tmp_path,

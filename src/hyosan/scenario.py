@@ -299,7 +299,17 @@ class Stress(_Section):
     scream_chance: Probability = Field(
         0.01,
         description="Chance per second that a person above `scream_above` screams (a loud, alarming sound); "
-        "at most one scream in ten minutes each.",
+        "at most one scream per `scream_gap` each.",
+    )
+    scream_gap: Duration = Field(
+        600.0, gt=0, description="Shortest time between two screams of one person, at first (s)."
+    )
+    scream_gap_growth: float = Field(
+        2.0,
+        ge=1.0,
+        description="Terror mostly silences: each scream multiplies the person's gap before the next by this, for as "
+        "long as their stress stays above `scream_above` (10 min, 20 min, 40 min, ...); it falls back to `scream_gap` "
+        "once their stress does. 1 = a scream every `scream_gap` for as long as the terror lasts.",
     )
     panic_above: Probability = Field(0.95, description="Stress above which a hidden person may bolt from the room.")
     panic_chance: Probability = Field(0.01, description="Chance per second that a person above `panic_above` bolts.")

@@ -143,7 +143,9 @@ class Param(IntEnum):
     FREEZE_CHANCE_PER_S = 60
     THAW_PER_S = 61  # 1 / the mean length of a freeze
     STOP_WHEN_DIED_OUT = 62  # 1.0 once patient zero came and no other is to come: no one infectious, the run ends
-    N = 63
+    SCREAM_GAP_S = 63  # a person's first wait between screams
+    SCREAM_GAP_GROWTH = 64  # each scream multiplies the wait before the next, while the fear lasts
+    N = 65
 
 
 class HambieStatus(IntEnum):

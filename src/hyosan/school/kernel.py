@@ -75,7 +75,6 @@ _PEEK_TILES = 3  # nobody slips out of a refuge with a zombie this close to the 
 _HEAR_ZOMBIE_TILES = 5  # a prowling zombie this close is heard through walls (CELL = 8 covers it)
 _HOLD_MEMORY_S = 30.0  # a holder lets go once nobody has pushed the door for this long
 MIND_EVERY = 4  # ticks between updates of stress and hunger: both change over tens of seconds
-_SCREAM_GAP_S = 600.0  # terror mostly silences: a person screams at most once in ten minutes
 _GRIEF_SIGHT_TILES = 10  # a bite is grieved at once only by those near enough to see it; a turn by all
 T_VOID, T_WALL, T_FLOOR, T_DOOR, T_WINDOW, T_STAIRS, T_EXIT = 0, 1, 2, 3, 4, 5, 6
 D_OPEN, D_CLOSED, D_LOCKED, D_BARRICADED, D_BROKEN = 0, 1, 2, 3, 4
@@ -430,7 +429,7 @@ def _quiet_ticks(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_
     rng = rngs[3]
     occupancy, tile_head, agent_next = scratch[2], scratch[3], scratch[4]
     stress, screamed_at, last_state = minds[0], minds[3], minds[4]
-    out_ptr, out_to, out_weight = minds[8], minds[9], minds[10]
+    out_ptr, out_to, out_weight, screams_in_terror = minds[8], minds[9], minds[10], minds[11]
     group = social[0]
     is_bully = social[2]
     n = state.shape[0]
@@ -487,7 +486,8 @@ def _quiet_ticks(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_
                     if (
                         a != stress[i]
                         or a > params[Param.SCREAM_ABOVE]
-                        or not _calm_enough(i, a, t_next, params, intent, group, is_bully, screamed_at)
+                        or not _calm_enough(i, a, t_next, params, intent, group, is_bully, screamed_at,
+                                            screams_in_terror)
                     ):
                         moving[keep] = i
                         keep += 1
@@ -497,7 +497,8 @@ def _quiet_ticks(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_
                 i = moving[k]
                 a = _stress_after(i, t_next, dt_m, params, light, state, intent, floor, row, col, seen_at, stress,
                                   out_ptr, out_to, out_weight)  # fmt: skip
-                if _a_chance_comes_up(i, a, t_next, dt_m, params, intent, group, is_bully, screamed_at, rng):
+                if _a_chance_comes_up(i, a, t_next, dt_m, params, intent, group, is_bully, screamed_at, screams_in_terror,
+                                      rng):
                     rng[:] = rng_before
                     return t, STOP_NOT_QUIET
                 after[i] = a
@@ -505,7 +506,10 @@ def _quiet_ticks(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_
         if minds_now:
             # Exactly what `_minds_act` does when nothing happens: the same operations, in the same order.
             for k in range(n_moving):
-                stress[moving[k]] = after[moving[k]]
+                i = moving[k]
+                stress[i] = after[i]
+                if after[i] <= params[Param.SCREAM_ABOVE]:
+                    screams_in_terror[i] = 0
             for k in range(n_hambies):
                 h = hambies[k]
                 hunger_h = minds[1]
@@ -519,8 +523,14 @@ def _quiet_ticks(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_
 
 
 @nb.njit(cache=True, _nrt=False, inline="always")
-def _may_scream(i, stress_i, t, params, screamed_at) -> bool:
-    return stress_i > params[Param.SCREAM_ABOVE] and t - screamed_at[i] >= _SCREAM_GAP_S
+def _may_scream(i, stress_i, t, params, screamed_at, screams_in_terror) -> bool:
+    return stress_i > params[Param.SCREAM_ABOVE] and t - screamed_at[i] >= _scream_gap(screams_in_terror[i], params)
+
+
+@nb.njit(cache=True, _nrt=False, inline="always")
+def _scream_gap(screams, params) -> float:
+    """The wait after a person's last scream, given their screams since their terror began (0 if calm since)."""
+    return params[Param.SCREAM_GAP_S] * params[Param.SCREAM_GAP_GROWTH] ** max(screams - 1, 0)
 
 
 @nb.njit(cache=True, _nrt=False, inline="always")
@@ -535,19 +545,19 @@ def _may_split(i, stress_i, params, group, is_bully) -> bool:
 
 
 @nb.njit(cache=True, _nrt=False, inline="always")
-def _calm_enough(i, after, t, params, intent, group, is_bully, screamed_at) -> bool:
+def _calm_enough(i, after, t, params, intent, group, is_bully, screamed_at, screams_in_terror) -> bool:
     """Whether person i, at this stress, would draw no chance to scream, bolt or leave their group."""
     return not (
-        _may_scream(i, after, t, params, screamed_at)
+        _may_scream(i, after, t, params, screamed_at, screams_in_terror)
         or _may_bolt(i, after, params, intent)
         or _may_split(i, after, params, group, is_bully)
     )
 
 
 @nb.njit(cache=True, _nrt=False)
-def _a_chance_comes_up(i, after, t, dt_m, params, intent, group, is_bully, screamed_at, rng) -> bool:
+def _a_chance_comes_up(i, after, t, dt_m, params, intent, group, is_bully, screamed_at, screams_in_terror, rng) -> bool:
     """Person i's draws of `_minds_act` at this stress, in its order: scream, bolt, leave the group."""
-    if _may_scream(i, after, t, params, screamed_at) and _uniform(rng) < params[Param.SCREAM_CHANCE_PER_S] * dt_m:
+    if _may_scream(i, after, t, params, screamed_at, screams_in_terror) and _uniform(rng) < params[Param.SCREAM_CHANCE_PER_S] * dt_m:
         return True
     if _may_bolt(i, after, params, intent) and _uniform(rng) < params[Param.PANIC_CHANCE_PER_S] * dt_m:
         return True
@@ -1699,11 +1709,12 @@ def _minds_act(t, dt_m, params, tiles, doors, light, room_of, state, intent, flo
     """Stress and grief of the living; hunger, discovery and fate of hambies. Runs every MIND_EVERY ticks.
 
     `minds` = (stress, hunger, hambie_status, screamed_at, last_state, in_ptr, in_from, in_weight, out_ptr,
-    out_to, out_weight): ties in both directions as CSR (row v of `in_*` lists who is tied *to* v, so
-    who grieves v; row i of `out_*` lists whom i is tied to). Weights lie in [0, 1].
+    out_to, out_weight, screams_in_terror): ties in both directions as CSR (row v of `in_*` lists who is tied *to*
+    v, so who grieves v; row i of `out_*` lists whom i is tied to). Weights lie in [0, 1].
+    `screams_in_terror`: each person's screams since their stress last sat at or below `scream_above`.
     """
     (stress, hunger, hambie_status, screamed_at, last_state, in_ptr, in_from, in_weight, out_ptr, out_to,
-     out_weight) = minds  # fmt: skip
+     out_weight, screams_in_terror) = minds  # fmt: skip
     _, H, W = tiles.shape
     n = state.shape[0]
     # Losses since the last look. A turn is grieved by everyone tied to the person (word travels by
@@ -1747,8 +1758,13 @@ def _minds_act(t, dt_m, params, tiles, doors, light, room_of, state, intent, flo
         f = floor[i]
         stress[i] = _stress_after(i, t, dt_m, params, light, state, intent, floor, row, col, seen_at, stress,
                                   out_ptr, out_to, out_weight)  # fmt: skip
-        if _may_scream(i, stress[i], t, params, screamed_at) and _uniform(rng) < params[Param.SCREAM_CHANCE_PER_S] * dt_m:
+        # Terror mostly silences: each scream doubles the wait before the next (`scream_gap_growth`) for
+        # as long as the fear lasts; once it falls back to the threshold the waits start again.
+        if stress[i] <= params[Param.SCREAM_ABOVE]:
+            screams_in_terror[i] = 0
+        if _may_scream(i, stress[i], t, params, screamed_at, screams_in_terror) and _uniform(rng) < params[Param.SCREAM_CHANCE_PER_S] * dt_m:
             screamed_at[i] = t
+            screams_in_terror[i] += 1
             _log(ev_t, ev_i, n_ev, t, EV_SCREAM, i, -1, f, row[i], col[i])
         if _may_bolt(i, stress[i], params, intent) and _uniform(rng) < params[Param.PANIC_CHANCE_PER_S] * dt_m:
             intent[i] = FLEE  # bolts, from nothing in particular: away from where they hid

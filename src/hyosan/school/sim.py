@@ -351,7 +351,13 @@ class SchoolSim:
                 b.door_state = now
             self.lure = np.concatenate([self.lure, rooms])
         if len(self.params) < Param.N:  # a checkpoint from before freezing (nobody freezes) or the died-out stop
-            self.params = np.concatenate([self.params, np.zeros(Param.N - len(self.params))])
+            old = len(self.params)
+            self.params = np.concatenate([self.params, np.zeros(Param.N - old)])
+            if old <= Param.SCREAM_GAP_S:  # ... or from before growing scream gaps: the rule it was written under
+                self.params[Param.SCREAM_GAP_S] = 600.0
+                self.params[Param.SCREAM_GAP_GROWTH] = 1.0
+        if "screams_in_terror" not in state:
+            self.screams_in_terror = np.zeros(len(self.state), dtype=np.int64)
         self._new_caches()
         if "zombie_filed" not in state:  # a checkpoint from before these work arrays
             self._new_work_arrays()
@@ -417,6 +423,7 @@ class SchoolSim:
         self.hunger = np.zeros(n)  # hambies only: 0 fed .. 1 starving
         self.hambie_status = np.zeros(n, dtype=np.uint8)  # HambieStatus
         self.screamed_at = np.full(n, -1e9)
+        self.screams_in_terror = np.zeros(n, dtype=np.int64)  # since their stress last sat at `scream_above` or below
         self.mind_state = np.zeros(n, dtype=np.uint8)  # states as the minds last saw them (for grief)
         self._place_people(rng, start)
         # Students start in their classroom, and people the roster places in a room start there.
@@ -598,6 +605,8 @@ class SchoolSim:
             Param.GRIEF: sc.stress.grief,
             Param.SCREAM_ABOVE: sc.stress.scream_above,
             Param.SCREAM_CHANCE_PER_S: sc.stress.scream_chance,
+            Param.SCREAM_GAP_S: sc.stress.scream_gap,
+            Param.SCREAM_GAP_GROWTH: sc.stress.scream_gap_growth,
             Param.PANIC_ABOVE: sc.stress.panic_above,
             Param.PANIC_CHANCE_PER_S: sc.stress.panic_chance,
             Param.FREEZE_ABOVE: sc.stress.freeze_above,
@@ -716,7 +725,8 @@ class SchoolSim:
         self.prey_rows = np.zeros(self.cell_zombies.shape[:2], dtype=np.int64)
 
     def _minds(self) -> tuple:
-        return (self.stress, self.hunger, self.hambie_status, self.screamed_at, self.mind_state, *self._tie_csr)
+        return (self.stress, self.hunger, self.hambie_status, self.screamed_at, self.mind_state, *self._tie_csr,
+                self.screams_in_terror)  # fmt: skip
 
     def _social(self) -> tuple:
         return (self.group, self.group_leader, self.is_bully, self.waited, self.door_watch, self.sac_other,
