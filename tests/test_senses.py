@@ -23,6 +23,7 @@ from hyosan.building.senses import (
     open_rectangles,
     sound_field,
     sound_levels,
+    sound_reach,
     visible_pairs,
 )
 from test_navigation import random_building
@@ -239,6 +240,25 @@ def test_sound_levels_are_bounded_and_fall_away_from_the_source(spec, level):
     assert (heard <= level + 1e-4).all() and (heard >= params.quietest_db - 1e-4).all()
     if level >= params.quietest_db:
         assert levels.ravel()[src] == pytest.approx(level)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=st.tuples(st.integers(0, 2**32 - 1), st.integers(1, 3), st.integers(2, 15), st.integers(2, 15)),
+       level=st.floats(0, 140))  # fmt: skip
+def test_a_sound_written_where_it_reaches_is_the_whole_field_there_and_nothing_elsewhere(spec, level):
+    # The school keeps sound rows silent except where their last noise reached, and writes a new noise
+    # only there (`sound_reach`): it must give exactly the field's levels on exactly its heard tiles.
+    b = random_building(*spec)
+    src = int(np.random.default_rng(spec[0]).integers(b.tiles.size))
+    field, met = sound_field(b, src, level)
+    row = np.full(b.tiles.size, 7.0, dtype=np.float32)  # a value no sound writes
+    reached, met_too = sound_reach(b, src, level, SoundParams(), out=row)
+    assert np.array_equal(np.sort(reached), np.flatnonzero(np.isfinite(field)))
+    assert np.array_equal(row[reached], field.ravel()[reached])
+    untouched = np.ones(b.tiles.size, dtype=bool)
+    untouched[reached] = False
+    assert (row[untouched] == 7.0).all()
+    assert np.array_equal(met_too, met)
 
 
 def test_bad_positions_are_refused():

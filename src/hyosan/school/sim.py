@@ -20,7 +20,7 @@ import pandas as pd
 from hyosan import __version__
 from hyosan.building.model import Building, DoorState, Tile
 from hyosan.building.navigation import update_fields
-from hyosan.building.senses import SoundParams, open_rectangles, sound_field
+from hyosan.building.senses import SoundParams, open_rectangles, sound_reach
 from hyosan.errors import UserInputError
 from hyosan.people.roster import build_roster, seat_people
 from hyosan.results import Results, atomic_write, world_json
@@ -312,6 +312,7 @@ class SchoolSim:
         # (Draining them instead would move the pauses a full buffer forces, and so the run itself.)
         state = self.__dict__.copy()
         state.pop("_sound_fields", None)  # caches: rebuilt by `_new_caches` on resume
+        state.pop("_sound_reach", None)
         state.pop("_door_tiles", None)
         state.pop("_sight_rects", None)
         state.pop("_walled_pairs", None)
@@ -462,8 +463,11 @@ class SchoolSim:
         self._walled_pairs = np.full(kernel.WALLED_PAIRS, -1, dtype=np.int64)  # see `kernel._sees_across`
         self._voices = kernel.voice_tables(len(self.state))  # what rooms of talkers sound like (`_loudest_lure`)
         # Sound fields already computed, by (source tile, level): with the doors each depends on and their
-        # states then (see `sound_field`); a door it never met may have changed since.
-        self._sound_fields: OrderedDict[tuple[int, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+        # states then (see `sound_field`; a door it never met may have changed since), the tiles it
+        # reached and its levels there.
+        self._sound_fields: OrderedDict[tuple[int, float], tuple[np.ndarray, ...]] = OrderedDict()
+        # The tiles each sound row holds levels at (silent elsewhere); None: not known, clear the whole row.
+        self._sound_reach: list[np.ndarray | None] = [None] * _N_SOUNDS
         # A noise is followed down to the quietest level anyone reacts to (the search stops there).
         sc = self.scenario
         self._sound_params = SoundParams(quietest_db=min(sc.zombie.hearing_threshold, sc.people.hearing_threshold))
@@ -800,17 +804,25 @@ class SchoolSim:
             return
         slot = self._next_sound
         self._next_sound = (slot + 1) % _N_SOUNDS
+        # The row falls silent where its last sound reached (a few thousand tiles of 66,360), so that
+        # the new sound is written only where it reaches: no fill or copy of the whole row.
+        row = self.lure[slot]
+        reached_before = self._sound_reach[slot]
+        if reached_before is None:
+            row[:] = -np.inf
+        else:
+            row[reached_before] = -np.inf
         kept = self._sound_fields.get((flat, level_db))
         if kept is not None and (doors[kept[0]] == kept[1]).all():
-            self.lure[slot] = kept[2]
+            row[kept[2]] = kept[3]
             self._sound_fields.move_to_end((flat, level_db))
         else:
-            # Written in place, in the lure table's row: no copy.
-            _, met = sound_field(self.building, flat, level_db, self._sound_params, out=self.lure[slot])
-            kept = (met, doors[met], self.lure[slot].copy())
+            reached, met = sound_reach(self.building, flat, level_db, self._sound_params, out=row)
+            kept = (met, doors[met], reached, row[reached])
             self._sound_fields[(flat, level_db)] = kept
             if len(self._sound_fields) > _SOUND_FIELDS_KEPT:
                 self._sound_fields.popitem(last=False)
+        self._sound_reach[slot] = kept[2]
         self._sound_spread[slot] = (level_db, kept[0], kept[1])
         self.lure_until[slot] = until
         self.lure_src[slot] = flat
