@@ -19,8 +19,9 @@ import argparse
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 
@@ -50,7 +51,7 @@ def phases(scenario: str, seeds: list[int]) -> dict[str, Any]:
         full_s[span] += reached - t - quiet[0]
         return reached, reason
 
-    with _timing(wall, calls), _replaced(kernel, "advance_chunks", timed_chunks):
+    with _timing(wall, calls), patch.object(kernel, "advance_chunks", timed_chunks):
         for seed in seeds:
             started = time.perf_counter()
             sim = SchoolSim(sc, seed)
@@ -106,14 +107,14 @@ def _timing(wall: Counter, calls: Counter) -> Iterator[None]:
         (SchoolSim, "_advance_chunks", "kernel calls"),
         (SchoolSim, "_after_chunk", "after a call"),
         (SchoolSim, "_add_sound", "  noises"),
-        (school_sim, "sound_field", "    sound searches"),
+        (school_sim, "sound_reach", "    sound searches"),
         (senses, "_sound_kernel", "      compiled search"),
         (SchoolSim, "_update_fields", "  path updates"),
         (SchoolSim, "_results", "result tables"),
     ]
-    with _all_replaced(
-        [(owner, name, _timed(getattr(owner, name), label, wall, calls)) for owner, name, label in watched]
-    ):
+    with ExitStack() as patches:
+        for owner, name, label in watched:
+            patches.enter_context(patch.object(owner, name, _timed(getattr(owner, name), label, wall, calls)))
         yield
 
 
@@ -127,24 +128,6 @@ def _timed(call: Callable, label: str, wall: Counter, calls: Counter) -> Callabl
             calls[label] += 1
 
     return timed
-
-
-@contextmanager
-def _replaced(owner: Any, name: str, new: Any) -> Iterator[None]:
-    with _all_replaced([(owner, name, new)]):
-        yield
-
-
-@contextmanager
-def _all_replaced(changes: list[tuple[Any, str, Any]]) -> Iterator[None]:
-    old = [(owner, name, getattr(owner, name)) for owner, name, _ in changes]
-    for owner, name, new in changes:
-        setattr(owner, name, new)
-    try:
-        yield
-    finally:
-        for owner, name, value in reversed(old):
-            setattr(owner, name, value)
 
 
 def _clock(seconds: float) -> str:

@@ -228,12 +228,21 @@ def test_sound_is_lower_upstairs():
     assert levels[1, 1, 4] == pytest.approx(expected, abs=1e-3)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(spec=st.tuples(st.integers(0, 2**32 - 1), st.integers(1, 3), st.integers(2, 15), st.integers(2, 15)),
-       level=st.floats(0, 140))  # fmt: skip
-def test_sound_levels_are_bounded_and_fall_away_from_the_source(spec, level):
+# A random building of 1 to 3 floors, a source tile drawn from its seed, and a level of 0 to 140 dB.
+_BUILDING_SPEC = st.tuples(st.integers(0, 2**32 - 1), st.integers(1, 3), st.integers(2, 15), st.integers(2, 15))
+_noises = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])(
+    given(spec=_BUILDING_SPEC, level=st.floats(0, 140))
+)
+
+
+def _building_and_source(spec: tuple[int, int, int, int]):
     b = random_building(*spec)
-    src = int(np.random.default_rng(spec[0]).integers(b.tiles.size))
+    return b, int(np.random.default_rng(spec[0]).integers(b.tiles.size))
+
+
+@_noises
+def test_sound_levels_are_bounded_and_fall_away_from_the_source(spec, level):
+    b, src = _building_and_source(spec)
     params = SoundParams()
     levels = sound_levels(b, src, level, params)
     heard = levels[np.isfinite(levels)]
@@ -242,14 +251,11 @@ def test_sound_levels_are_bounded_and_fall_away_from_the_source(spec, level):
         assert levels.ravel()[src] == pytest.approx(level)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(spec=st.tuples(st.integers(0, 2**32 - 1), st.integers(1, 3), st.integers(2, 15), st.integers(2, 15)),
-       level=st.floats(0, 140))  # fmt: skip
+@_noises
 def test_a_sound_written_where_it_reaches_is_the_whole_field_there_and_nothing_elsewhere(spec, level):
     # The school keeps sound rows silent except where their last noise reached, and writes a new noise
     # only there (`sound_reach`): it must give exactly the field's levels on exactly its heard tiles.
-    b = random_building(*spec)
-    src = int(np.random.default_rng(spec[0]).integers(b.tiles.size))
+    b, src = _building_and_source(spec)
     field, met = sound_field(b, src, level)
     row = np.full(b.tiles.size, 7.0, dtype=np.float32)  # a value no sound writes
     reached, met_too = sound_reach(b, src, level, SoundParams(), out=row)

@@ -328,7 +328,8 @@ def _search(
         out.reshape(-1),
         clear,
     )
-    return work[6][:n_reached].copy(), work[-1][:n_doors].copy()
+    touched, doors_read = work[6], work[-1]  # (the kernel lists the tiles it reached, and the doors it read)
+    return touched[:n_reached].copy(), doors_read[:n_doors].copy()
 
 
 _WALL = int(Tile.WALL)

@@ -506,10 +506,7 @@ def _quiet_ticks(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_
         if minds_now:
             # Exactly what `_minds_act` does when nothing happens: the same operations, in the same order.
             for k in range(n_moving):
-                i = moving[k]
-                stress[i] = after[i]
-                if after[i] <= params[Param.SCREAM_ABOVE]:
-                    screams_in_terror[i] = 0
+                _set_stress(moving[k], after[moving[k]], params, stress, screams_in_terror)
             for k in range(n_hambies):
                 h = hambies[k]
                 hunger_h = minds[1]
@@ -525,6 +522,18 @@ def _quiet_ticks(t_now, t_stop, params, world, agents, rngs, rec, ev_t, ev_i, n_
 @nb.njit(cache=True, _nrt=False, inline="always")
 def _may_scream(i, stress_i, t, params, screamed_at, screams_in_terror) -> bool:
     return stress_i > params[Param.SCREAM_ABOVE] and t - screamed_at[i] >= _scream_gap(screams_in_terror[i], params)
+
+
+@nb.njit(cache=True, _nrt=False, inline="always")
+def _set_stress(i, value, params, stress, screams_in_terror):
+    """Person i's stress after a step of the minds (both kernels take it here).
+
+    Terror mostly silences: each scream doubles the wait before the next (`scream_gap_growth`) for as
+    long as the fear lasts; once it falls back to the threshold the waits start again.
+    """
+    stress[i] = value
+    if value <= params[Param.SCREAM_ABOVE]:
+        screams_in_terror[i] = 0
 
 
 @nb.njit(cache=True, _nrt=False, inline="always")
@@ -1756,12 +1765,8 @@ def _minds_act(t, dt_m, params, tiles, doors, light, room_of, state, intent, flo
         if s != HEALTHY and s != BITTEN:
             continue
         f = floor[i]
-        stress[i] = _stress_after(i, t, dt_m, params, light, state, intent, floor, row, col, seen_at, stress,
-                                  out_ptr, out_to, out_weight)  # fmt: skip
-        # Terror mostly silences: each scream doubles the wait before the next (`scream_gap_growth`) for
-        # as long as the fear lasts; once it falls back to the threshold the waits start again.
-        if stress[i] <= params[Param.SCREAM_ABOVE]:
-            screams_in_terror[i] = 0
+        _set_stress(i, _stress_after(i, t, dt_m, params, light, state, intent, floor, row, col, seen_at, stress,
+                                     out_ptr, out_to, out_weight), params, stress, screams_in_terror)  # fmt: skip
         if _may_scream(i, stress[i], t, params, screamed_at, screams_in_terror) and _uniform(rng) < params[Param.SCREAM_CHANCE_PER_S] * dt_m:
             screamed_at[i] = t
             screams_in_terror[i] += 1
