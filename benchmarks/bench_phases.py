@@ -6,8 +6,8 @@ once (results not saved) and prints
 - per span of simulated time (0-10 min, ..., 32-72 h): the CPU the kernel calls took, the simulated
   seconds the full kernel ran and those the quiet kernel took, and the full kernel's CPU per
   simulated second (what makes a span dear: the outbreak's crowd, or a siege kept awake);
-- the wall time of the calls Python makes per run (kernel calls, noises and their sound searches,
-  path updates, set-up, result tables), with their counts.
+- the wall time of the calls Python makes per run (kernel calls, which ring the noises too, path
+  updates, set-up, result tables), with their counts, and the sound searches and reused spreads per run.
 
 It justified the scream rule of December 2026 (BENCHMARKS.md, "Ensembles"): before it, the spans after
 16 h took a third of a run. ``pytest benchmarks/bench_phases.py`` times the breakdown on `tiny-school`.
@@ -25,10 +25,9 @@ from unittest.mock import patch
 
 import numpy as np
 
-import hyosan.school.sim as school_sim
-from hyosan.building import senses
 from hyosan.scenario import load_scenario
 from hyosan.school import SchoolSim, kernel
+from hyosan.school.noises import spreads_counted
 
 SPANS_S = np.array([0, 600, 1800, 3600, 7200, 4 * 3600, 8 * 3600, 16 * 3600, 32 * 3600, np.inf])
 
@@ -61,10 +60,14 @@ def phases(scenario: str, seeds: list[int]) -> dict[str, Any]:
             sim.run(tables="summary")
             wall["run"] += time.perf_counter() - started
             calls["run"] += 1
+            searched, reused = spreads_counted(sim._noise_kept)
+            calls["sound searches"] += searched
+            calls["spreads reused"] += reused
     n = len(seeds)
     return {
         "spans": [(SPANS_S[k], SPANS_S[k + 1], cpu[k] / n, full_s[k] / n, quiet_s[k] / n) for k in range(n_spans)],
         "calls": [(name, wall[name] / n, calls[name] / n) for name, _ in wall.most_common()],
+        "sounds": {name: calls[name] / n for name in ("sound searches", "spreads reused")},
     }
 
 
@@ -90,6 +93,8 @@ def main() -> None:
     print(f"{'call':<24}{'wall ms':>8}  {'calls':>8}")
     for name, seconds, count in r["calls"]:
         print(f"{name:<24}{1000 * seconds:8.1f}  {count:8.1f}")
+    for name, count in r["sounds"].items():
+        print(f"{name:<24}{'':>8}  {count:8.1f}")
 
 
 def test_phases_of_the_tiny_school(benchmark):
@@ -106,9 +111,6 @@ def _timing(wall: Counter, calls: Counter) -> Iterator[None]:
     watched: list[tuple[Any, str, str]] = [
         (SchoolSim, "_advance_chunks", "kernel calls"),
         (SchoolSim, "_after_chunk", "after a call"),
-        (SchoolSim, "_add_sound", "  noises"),
-        (school_sim, "sound_reach", "    sound searches"),
-        (senses, "_sound_kernel", "      compiled search"),
         (SchoolSim, "_update_fields", "  path updates"),
         (SchoolSim, "_results", "result tables"),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 
@@ -25,6 +26,29 @@ def test_checkpoints_change_nothing_and_every_resume_ends_identical(tmp_path):
         resumed = SchoolSim.resume(checkpoints[k]).run().save(tmp_path / f"resumed{k}")
         for name in RESULT_FILES:
             assert (plain / name).read_bytes() == (resumed / name).read_bytes(), (checkpoints[k].name, name)
+
+
+def test_a_checkpoint_that_keeps_its_sound_slots_as_lists_resumes_to_the_same_run(tmp_path):
+    # Checkpoints written before the kernel rang its own noises kept the next sound slot as an int and
+    # each slot's spread as (level, doors met, their states then): they must resume to the same run.
+    sim = SchoolSim.from_scenario("hyosan-high", seed=2)
+    sim.run(until=40 * 60)
+    state = sim.__getstate__()
+    assert np.isfinite(state["spread_level"]).sum() >= 2, "no sound has rung yet: the test shows nothing"
+    old = dict(state)
+    old["_next_sound"] = int(old.pop("sound_next")[0])
+    n_met, met, states = old.pop("spread_met_n"), old.pop("spread_met"), old.pop("spread_states")
+    old["_sound_spread"] = [
+        (float(level), met[s, : n_met[s]].copy(), states[s, : n_met[s]].copy())
+        for s, level in enumerate(old.pop("spread_level"))
+    ]
+    runs = {}
+    for name, kept in (("new", state), ("old", old)):
+        resumed = SchoolSim.__new__(SchoolSim)
+        resumed.__setstate__(pickle.loads(pickle.dumps(kept)))  # (each its own arrays)
+        runs[name] = resumed.run(until=2 * 3600).save(tmp_path / name)
+    for name in RESULT_FILES:
+        assert (runs["new"] / name).read_bytes() == (runs["old"] / name).read_bytes(), name
 
 
 def test_a_checkpoint_is_taken_soon_after_each_interval(tmp_path):
@@ -75,9 +99,9 @@ def test_quiet_spells_take_the_cheap_kernel_and_change_nothing(tmp_path):
 
 
 def _chunks_in_python(t_now, limit, chunking, quiet_s, params, world, lures, agents, rngs, rec, ev_t, ev_i, n_ev, scratch,
-                      minds, social, door_tiles):  # fmt: skip
+                      minds, social, door_tiles, noise):  # fmt: skip
     """`kernel.advance_chunks` written out in Python over the kernel's public calls (looked up at each call)."""
-    from hyosan.school import kernel
+    from hyosan.school import kernel, noises
 
     t = t_now
     while t < limit - 1e-9:
@@ -95,6 +119,8 @@ def _chunks_in_python(t_now, limit, chunking, quiet_s, params, world, lures, age
             t, reason = kernel.advance(t, min(t + chunk, limit), params, world, lures, agents, rngs, rec, ev_t, ev_i,
                                        n_ev, scratch, minds, social)  # fmt: skip
         chunking[0] = chunking[1] if n_ev[0] > first else min(chunking[2], chunk * 2.0)
+        if reason == kernel.STOP_WORLD_CHANGED and not noises.hear(ev_t, ev_i, first, n_ev[0], t, *noise):
+            reason = kernel.STOP_TIME
         if reason != kernel.STOP_TIME:
             return t, reason
     return t, kernel.STOP_TIME

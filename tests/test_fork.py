@@ -66,7 +66,9 @@ def test_a_future_in_which_the_outbreak_died_out_is_censored_at_the_forks_end(tm
     # out"). The school can no longer fall in such a future, so it counts as falling at the end the
     # fork ran to, not at the moment it stopped (which would look like the earliest fall of all).
     folder = tmp_path / "run"
-    res = SchoolSim.from_scenario("tiny-school", seed=1).run(checkpoint_every=300.0, checkpoint_dir=folder / "checkpoints")
+    res = SchoolSim.from_scenario("tiny-school", seed=1).run(
+        checkpoint_every=300.0, checkpoint_dir=folder / "checkpoints"
+    )
     res.save(folder)
     assert res.summary["ended"] == "the outbreak died out" and res.summary["school_fell_s"] is None
     report = fork_run(folder, 600.0, {"zombie.bite_chance": 0.6}, 3, until_s=3600.0)
@@ -78,3 +80,14 @@ def test_a_future_in_which_the_outbreak_died_out_is_censored_at_the_forks_end(tm
     never = t[t.arm == "baseline"].school_fell_s.isna()
     if never.all():
         assert fell.baseline_mean == 3600.0
+
+
+def test_a_fork_that_changes_how_noises_sound_rings_them_so(run_dir):
+    # The kernel rings noises at the levels and down to the hearing thresholds of the scenario: a fork
+    # that changes them must ring the noises still to come by the new ones, not the checkpoint's.
+    from hyosan.school.fork import _apply
+
+    sim = SchoolSim.resume(sorted((run_dir / "checkpoints").glob("*.ckpt"))[1])
+    _apply(sim, {"groups.shout_level": 99.0, "people.hearing_threshold": 5.0, "zombie.hearing_threshold": 7.0})
+    assert sim._noise_levels[4] == 99.0
+    assert sim._sound_params.quietest_db == 5.0

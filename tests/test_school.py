@@ -342,6 +342,7 @@ def test_a_noise_made_again_spreads_as_one_computed_afresh():
     # when the next is made, so none joins another's din.)
     from hyosan.building.model import DoorState, Tile
     from hyosan.building.senses import sound_field, sound_levels
+    from hyosan.school.noises import spreads_counted
 
     sim = SchoolSim.from_scenario("tiny-school", seed=1)
     b = sim.building
@@ -351,6 +352,7 @@ def test_a_noise_made_again_spreads_as_one_computed_afresh():
     sim._add_sound(source, 85.0, -1.0, alarm=True)
     first = sim.lure[0].copy()
     sim._add_sound(source, 85.0, -1.0, alarm=True)  # reused
+    assert spreads_counted(sim._noise_kept) == (1, 1)
     assert np.array_equal(sim.lure[1], first)
     assert np.array_equal(sim.lure[1], sound_levels(b, source, 85.0, quiet).ravel())
     # A whisper meets few doors: one it never met changes, and the kept field still holds.
@@ -363,14 +365,16 @@ def test_a_noise_made_again_spreads_as_one_computed_afresh():
     b.door_state.ravel()[unmet] = np.where(
         b.door_state.ravel()[unmet] == DoorState.OPEN, DoorState.LOCKED, DoorState.OPEN
     )
-    kept = len(sim._sound_fields)
+    searched, reused = spreads_counted(sim._noise_kept)
     sim._add_sound(source, 40.0, -1.0, alarm=False)  # reused: none of the doors it met changed
-    assert len(sim._sound_fields) == kept and np.array_equal(sim.lure[3], whisper)
+    assert spreads_counted(sim._noise_kept) == (searched, reused + 1) and np.array_equal(sim.lure[3], whisper)
     assert np.array_equal(sim.lure[3], sound_levels(b, source, 40.0, quiet).ravel())
     open_doors = np.flatnonzero((b.tiles.ravel() == Tile.DOOR) & (b.door_state.ravel() == DoorState.OPEN))
     assert open_doors.size, "tiny-school has no open door to shut: the test shows nothing"
     b.door_state.ravel()[open_doors] = DoorState.BARRICADED
+    searched, _ = spreads_counted(sim._noise_kept)
     sim._add_sound(source, 85.0, -1.0, alarm=True)  # the doors changed: computed afresh
+    assert spreads_counted(sim._noise_kept)[0] == searched + 1
     fresh = sound_levels(b, source, 85.0, quiet).ravel()
     assert np.array_equal(sim.lure[4], fresh)
     assert not np.array_equal(fresh, first), "shutting every door changed nothing: the test shows nothing"
@@ -380,7 +384,7 @@ def test_a_cry_near_a_ringing_sound_as_loud_in_its_room_joins_that_din():
     # A cry within `_DIN_TILES` of a sound at least as loud still ringing in the same room, whose doors
     # are as they were, extends that sound instead of making its own; otherwise it gets a slot of its own.
     from hyosan.building.model import DoorState, Tile
-    from hyosan.school import sim as school
+    from hyosan.school import noises
 
     sim = SchoolSim.from_scenario("tiny-school", seed=1)
     b = sim.building
@@ -388,31 +392,31 @@ def test_a_cry_near_a_ringing_sound_as_loud_in_its_room_joins_that_din():
     room = b.room_of[floor, row, col]
     in_room = np.argwhere(b.walkable[floor] & (b.room_of[floor] == room))
     steps = np.abs(in_room - [row, col]).max(axis=1)
-    near = [b.flat(floor, int(y), int(x)) for y, x in in_room[(steps > 0) & (steps <= school._DIN_TILES)]]
-    far = [b.flat(floor, int(y), int(x)) for y, x in in_room[steps > school._DIN_TILES]]
+    near = [b.flat(floor, int(y), int(x)) for y, x in in_room[(steps > 0) & (steps <= noises.DIN_TILES)]]
+    far = [b.flat(floor, int(y), int(x)) for y, x in in_room[steps > noises.DIN_TILES]]
     elsewhere = b.flat(*(int(v) for v in np.argwhere(b.walkable & (b.room_of >= 0) & (b.room_of != room))[0]))
     assert near and far, "the room is too small to tell near from far: the test shows nothing"
     first = b.flat(floor, row, col)
     sim._add_sound(first, 85.0, 10.0, alarm=False)
-    assert sim._next_sound == 1
+    assert sim.sound_next[0] == 1
     sim._add_sound(near[0], 85.0, 30.0, alarm=True)  # joins: the din rings on, and now alarms
-    assert sim._next_sound == 1 and sim.lure_until[0] == 30.0 and sim.lure_alarm[0]
+    assert sim.sound_next[0] == 1 and sim.lure_until[0] == 30.0 and sim.lure_alarm[0]
     assert sim.lure_src[0] == first
     sim._add_sound(far[0], 85.0, 30.0, alarm=True)  # too far from it
     sim._add_sound(near[0], 90.0, 30.0, alarm=True)  # louder than any din: a sound of its own
     sim._add_sound(elsewhere, 85.0, 30.0, alarm=True)  # in another room
-    assert sim._next_sound == 4
+    assert sim.sound_next[0] == 4
     sim.t = 31.0  # all have ended: the next cry is a sound of its own
     sim._add_sound(near[0], 85.0, 40.0, alarm=True)
-    assert sim._next_sound == 5 and sim.lure_src[4] == near[0]
+    assert sim.sound_next[0] == 5 and sim.lure_src[4] == near[0]
     # A door the din's spread met has changed since: its field no longer holds, so nothing joins it.
-    met = sim._sound_spread[4][1]
+    met = sim.spread_met[4, : sim.spread_met_n[4]]
     doors = met[b.tiles.ravel()[met] == Tile.DOOR]
     assert doors.size, "the cry met no door: the test shows nothing"
     shut = b.door_state.ravel()[doors[0]] != DoorState.OPEN
     b.door_state.ravel()[doors[0]] = DoorState.OPEN if shut else DoorState.LOCKED
     sim._add_sound(near[0], 85.0, 40.0, alarm=True)
-    assert sim._next_sound == 6
+    assert sim.sound_next[0] == 6
 
 
 def test_an_outbreak_that_dies_out_ends_the_run():

@@ -57,9 +57,11 @@ __all__ = [
     "line_of_sight",
     "nearest_visible",
     "open_rectangles",
+    "search_into",
     "sound_field",
     "sound_levels",
     "sound_reach",
+    "sound_search",
     "visible_pairs",
 ]
 
@@ -286,11 +288,7 @@ def _search(
     clear: bool,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """The sound search into `out` (all of it first set to -inf if `clear`); (reached tiles, door tiles read)."""
-    # (Each attribute read once: the school calls this some 700 times a run, for quiet cries too.)
-    shape = building.shape
-    _, rows, cols = shape
-    tiles = building.tiles.ravel()
-    n = tiles.size
+    n = building.tiles.size
     if isinstance(source_flat, (int, np.integer)):  # the usual single tile: no array round trip to check it
         src = np.array([source_flat], dtype=np.int64)
         if not 0 <= source_flat < n:
@@ -299,25 +297,40 @@ def _search(
         src = np.atleast_1d(np.asarray(source_flat, dtype=np.int64)).ravel()
         if src.size and (src.min() < 0 or src.max() >= n):
             raise IndexError("sound_levels: source tile index out of range")
+    if out.dtype != np.float32 or out.size != n or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous float32 array of {n} tiles")
+    search = sound_search(building, params)
+    n_doors, n_reached = search_into(search, src, float(level_db), out.reshape(-1), clear)
+    touched, doors_read = search[6], search[9]  # (the kernel lists the tiles it reached, and the doors it read)
+    return touched[:n_reached].copy(), doors_read[:n_doors].copy()
+
+
+def sound_search(building: Building, params: SoundParams) -> tuple:
+    """What a sound search in `building` reads besides its source, level and output, for `search_into`.
+
+    Its work arrays (shared by every search of this size), the tiles, the doors (a flat view of
+    ``building.door_state``: a caller that keeps the tuple sees the doors as they are when it searches,
+    as long as the building keeps that array), the losses and the stairs. After a search, item 6 lists
+    the tiles it reached and item 9 the door tiles it read (`search_into` returns how many of each).
+    """
+    # (Each attribute read once: the school calls this for every kernel call that may ring a noise.)
+    shape = building.shape
+    _, rows, cols = shape
+    tiles = building.tiles.ravel()
     stair_ptr, stair_to = _stair_links(building)
     loss_by_tile, loss_by_state = _sound_losses(params)
     if tiles.dtype != np.uint8:  # `Tile` codes are bytes; any other value is open ground, as code 255 is
         tiles = np.where((tiles >= 0) & (tiles <= 255), tiles, 255).astype(np.uint8)
-    if out.dtype != np.float32 or out.size != n or not out.flags.c_contiguous:
-        raise ValueError(f"out must be a C-contiguous float32 array of {n} tiles")
-    work = _sound_workspace(n)
-    n_doors, n_reached = _sound_kernel(
-        *work,
+    return (
+        *_sound_workspace(tiles.size),
         tiles,
         loss_by_tile,
-        building.door_state.ravel(),
+        building.door_state.reshape(-1),
         loss_by_state,
         _sound_flags(shape, stair_ptr),
         rows,
         cols,
         float(building.tile_m),
-        src,
-        float(level_db),
         float(params.reference_m),
         float(params.absorption_db_per_m),
         float(params.stairs_loss_db),
@@ -325,11 +338,19 @@ def _search(
         float(params.quietest_db),
         stair_ptr,
         stair_to,
-        out.reshape(-1),
-        clear,
     )
-    touched, doors_read = work[6], work[-1]  # (the kernel lists the tiles it reached, and the doors it read)
-    return touched[:n_reached].copy(), doors_read[:n_doors].copy()
+
+
+@nb.njit(cache=True)
+def search_into(search, src, level_db, out, clear):
+    """The sound search of `sound_search`'s tuple from the tiles `src` at `level_db` into the flat row `out`
+    (all of it first set to -inf if `clear`, else only the tiles reached): (doors read, tiles reached)."""
+    (loss, path_m, walls_db, heap, heap_key, pos, touched, door_seen, spread, doors_read, tiles, loss_by_tile, doors,
+     loss_by_state, flags, rows, cols, tile_m, reference_m, absorption, stairs_db, stairs_m, quietest_db, stair_ptr,
+     stair_to) = search  # fmt: skip
+    return _sound_kernel(loss, path_m, walls_db, heap, heap_key, pos, touched, door_seen, spread, doors_read, tiles,
+                         loss_by_tile, doors, loss_by_state, flags, rows, cols, tile_m, src, level_db, reference_m,
+                         absorption, stairs_db, stairs_m, quietest_db, stair_ptr, stair_to, out, clear)  # fmt: skip
 
 
 _WALL = int(Tile.WALL)

@@ -192,6 +192,7 @@ def _apply(sim: SchoolSim, changes: Mapping[str, Any]) -> None:
     sim.params[:] = sim._params()
     for slot, value in kept.items():
         sim.params[slot] = value
+    sim._new_caches()  # what noises read beside the parameters: their levels, and how quiet a search goes
     if any(key.startswith("events") for key in changes):
         # Events still to come follow the new schedule; those already past stay in the past.
         sim._events = [e for e in sorted(sim.scenario.events, key=lambda e: e.at) if e.at > sim.t + 1e-9]

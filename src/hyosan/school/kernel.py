@@ -28,6 +28,7 @@ import numpy as np
 
 from hyosan.building.senses import LINE_CLEAR, LINE_WALLED, _kept_db20, _trace
 from hyosan.libm import log10
+from hyosan.school import noises
 from hyosan.school.codes import EventKind, HambieStatus, Intent, Param, State
 
 __all__ = [
@@ -366,7 +367,7 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
 
 @nb.njit(cache=True)
 def advance_chunks(t_now, limit, chunking, quiet_s, params, world, lures, agents, rngs, rec, ev_t, ev_i, n_ev, scratch,
-                   minds, social, door_tiles):  # fmt: skip
+                   minds, social, door_tiles, noise):  # fmt: skip
     """Chunks of `advance`, with quiet spells taken by `advance_quiet`, toward `limit`, as `SchoolSim.run`
     would call them one by one; returns (time reached, why it stopped) as `advance` does.
 
@@ -374,8 +375,10 @@ def advance_chunks(t_now, limit, chunking, quiet_s, params, world, lures, agents
     quiet spells). A chunk in which something happened is followed by the shortest; a calm one by one
     twice as long; only after a calm chunk is a quiet spell looked for (`quiet_now`). `quiet_s[0]`
     adds up the seconds the quiet kernel took. It goes on by itself until `limit`, or until something
-    Python must answer (a noise, a new way: `STOP_WORLD_CHANGED`; full buffers; the end of the run):
-    where the chunks end never changes the run, so one call spares Python the round trip of each.
+    Python must answer (a new way: `STOP_WORLD_CHANGED`; full buffers; the end of the run): where the
+    chunks end never changes the run, so one call spares Python the round trip of each. The noises the
+    kernel's events make ring here (`noise`: the arguments of `noises.hear` after the events and the
+    time), before the next tick, as Python would ring them.
     """
     t = t_now
     while t < limit - 1e-9:
@@ -394,6 +397,9 @@ def advance_chunks(t_now, limit, chunking, quiet_s, params, world, lures, agents
                                 scratch, minds, social)  # fmt: skip
         # Busy moments get short chunks, so that a quiet spell is taken soon after it begins.
         chunking[0] = chunking[1] if n_ev[0] > first else min(chunking[2], chunk * 2.0)
+        if reason == STOP_WORLD_CHANGED and not noises.hear(ev_t, ev_i, first, n_ev[0], t, noise[0], noise[1], noise[2],
+                                                            noise[3], noise[4]):  # fmt: skip
+            reason = STOP_TIME  # only noises, rung: nothing for Python to do
         if reason != STOP_TIME:
             return t, reason
     return t, STOP_TIME

@@ -20,13 +20,13 @@ import pandas as pd
 from hyosan import __version__
 from hyosan.building.model import Building, DoorState, Tile
 from hyosan.building.navigation import update_fields
-from hyosan.building.senses import SoundParams, open_rectangles, sound_reach
+from hyosan.building.senses import SoundParams, open_rectangles, sound_search
 from hyosan.errors import UserInputError
 from hyosan.people.roster import build_roster, seat_people
 from hyosan.results import Results, atomic_write, world_json
 from hyosan.rng import RandomStreams
 from hyosan.scenario import Event, Scenario, load_scenario
-from hyosan.school import kernel
+from hyosan.school import kernel, noises
 from hyosan.school.codes import EventKind, Intent, Param, State
 from hyosan.units import format_duration
 from hyosan.world import ROLES, build_building
@@ -59,22 +59,10 @@ _WORLD_KIND = {
     "close_exits": EventKind.CLOSE_EXITS,
 }
 # Plain ints: an IntEnum member looked up in a loop costs a dictionary walk each time.
-_EV_BITE, _EV_SCREAM, _EV_BARRICADE, _EV_BREACH = (
-    int(k) for k in (EventKind.BITE, EventKind.SCREAM, EventKind.BARRICADE, EventKind.BREACH)
-)
-_EV_LURE, _EV_SHOUT, _EV_GO_BACK = (int(k) for k in (EventKind.LURE, EventKind.SHOUT, EventKind.GO_BACK))
-_CHANGES_THE_WORLD = np.zeros(max(int(k) for k in EventKind) + 1, dtype=np.bool_)  # by event kind: noise, new paths
-_CHANGES_THE_WORLD[[_EV_BITE, _EV_SCREAM, _EV_BARRICADE, _EV_BREACH, _EV_LURE, _EV_SHOUT, _EV_GO_BACK]] = True
-_N_SOUNDS = 16  # sounds that can ring at once; the oldest gives way
-_SCREAM_DB = 85.0
-_SCREAM_S = 15.0
-_BARRICADE_DB = 70.0  # desks and chairs dragged against a door
-_BARRICADE_S = 20.0
-_DIN_TILES = 4  # a cry this close to a sound as loud still ringing in the same room joins it (see `_din_at`)
-# A sound slot never rung: no level, no doors met (see `_din_at`).
-_NO_SPREAD = (-math.inf, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+_NEW_WAYS = np.zeros(max(int(k) for k in EventKind) + 1, dtype=np.bool_)  # by event kind: paths to update
+_NEW_WAYS[[int(k) for k in (EventKind.BARRICADE, EventKind.BREACH, EventKind.LURE, EventKind.GO_BACK)]] = True
+_N_SOUNDS = noises.N_SOUNDS
 _UNREACHABLE_M = 1e9  # a goal field's distance from where the goal cannot be reached (finite, for the kernel)
-_SOUND_FIELDS_KEPT = 32  # a noise made again where it was made, the doors it met unchanged, spreads the same way
 _NOT_CARED_FOR = ("rival", "bully")  # ties nobody risks their life for (see `_care_weights`)
 _NOISE_DEFAULT_S = {"announcement": 120.0, "phone_call": 30.0}
 _RESCUE_DEFAULT_S = 600.0
@@ -245,7 +233,8 @@ class SchoolSim:
             # however it is cut into calls), and at least every `_CALL_MAX_S`, for the progress bar.
             limit = min(next_event, end, next_save)
             first = int(self._n_ev[0])
-            if self.debug or limit <= self.t:
+            one_tick = self.debug or limit <= self.t
+            if one_tick:
                 # One tick (in debug, with the model's invariants checked after it).
                 snapshot = self._snapshot() if self.debug else None
                 self.t, reason = self._advance(min(self.t + self.scenario.run.tick, end))
@@ -255,7 +244,7 @@ class SchoolSim:
             else:
                 # Chunks of the kernel and quiet spells, in one call until Python must answer something.
                 self.t, reason = self._advance_chunks(min(limit, self.t + _CALL_MAX_S))
-            self._after_chunk(first)
+            self._after_chunk(first, rang=not one_tick)
             if reason in (kernel.STOP_EVENTS_FULL, kernel.STOP_TRAJECTORY_FULL):
                 self._drain()
             if self.t >= next_save - 1e-9 and checkpoint_dir is not None:
@@ -311,8 +300,10 @@ class SchoolSim:
         # The kernel's log buffers are large and mostly unused: keep their sizes and the rows in use.
         # (Draining them instead would move the pauses a full buffer forces, and so the run itself.)
         state = self.__dict__.copy()
-        state.pop("_sound_fields", None)  # caches: rebuilt by `_new_caches` on resume
-        state.pop("_sound_reach", None)
+        state.pop("_noise_kept", None)  # caches: rebuilt by `_new_caches` on resume
+        state.pop("_noise_place", None)
+        state.pop("_noise_levels", None)
+        state.pop("_search", None)
         state.pop("_door_tiles", None)
         state.pop("_sight_rects", None)
         state.pop("_walled_pairs", None)
@@ -362,8 +353,11 @@ class SchoolSim:
         self._new_caches()
         if "zombie_filed" not in state:  # a checkpoint from before these work arrays
             self._new_work_arrays()
-        if "_sound_spread" not in state:  # a checkpoint from before sounds joined a din
-            self._sound_spread = [_NO_SPREAD] * _N_SOUNDS
+        if "sound_next" not in state:  # a checkpoint from before the kernel rang its own noises
+            self._spreads_from_lists(state.get("_sound_spread"))  # (None: from before sounds joined a din)
+            self.sound_next = np.array([state["_next_sound"]], dtype=np.int64)
+            self.__dict__.pop("_sound_spread", None)
+            self.__dict__.pop("_next_sound", None)
         if "sac_other" not in state:  # a checkpoint from before going back and luring
             self._setup_sacrifices()
 
@@ -462,15 +456,16 @@ class SchoolSim:
         self._sight_rects = open_rectangles(self.building)  # within one, everyone sees everyone: no trace needed
         self._walled_pairs = np.full(kernel.WALLED_PAIRS, -1, dtype=np.int64)  # see `kernel._sees_across`
         self._voices = kernel.voice_tables(len(self.state))  # what rooms of talkers sound like (`_loudest_lure`)
-        # Sound fields already computed, by (source tile, level): with the doors each depends on and their
-        # states then (see `sound_field`; a door it never met may have changed since), the tiles it
-        # reached and its levels there.
-        self._sound_fields: OrderedDict[tuple[int, float], tuple[np.ndarray, ...]] = OrderedDict()
-        # The tiles each sound row holds levels at (silent elsewhere); None: not known, clear the whole row.
-        self._sound_reach: list[np.ndarray | None] = [None] * _N_SOUNDS
         # A noise is followed down to the quietest level anyone reacts to (the search stops there).
         sc = self.scenario
+        b = self.building
         self._sound_params = SoundParams(quietest_db=min(sc.zombie.hearing_threshold, sc.people.hearing_threshold))
+        # What `noises.ring` keeps from noise to noise (spreads for reuse; where each sound row is heard).
+        self._noise_kept = noises.new_kept(b.tiles.size, self._door_tiles.size)
+        self._noise_place = (b.room_of.reshape(-1), b.shape[1], b.shape[2], noises.DIN_TILES)
+        lasts = sc.groups.shout_every if sc.groups.shout_every > 0 else sc.groups.lure_time
+        self._noise_levels = noises.noise_levels(float(sc.groups.shout_level), float(lasts))
+        self._search = (b.door_state, sound_search(b, self._sound_params))
 
     def _setup_sacrifices(self) -> None:
         """Who is fetching or luring (see `kernel._people_act`), and whom each would risk their life for."""
@@ -545,9 +540,9 @@ class SchoolSim:
         self.lure_room[_N_SOUNDS:] = refuges
         self.lure_until[_N_SOUNDS:] = np.inf
         self.lure_src[_N_SOUNDS:] = start.lure_src
-        self._next_sound = 0
-        # Per sound slot: its level, and the doors its spread depends on as they were (see `_din_at`).
-        self._sound_spread: list[tuple[float, np.ndarray, np.ndarray]] = [_NO_SPREAD] * _N_SOUNDS
+        self.sound_next = np.zeros(1, dtype=np.int64)  # the sound slot the next noise takes
+        # Per sound slot: its level, and the doors its spread depends on as they were (see `noises`).
+        self._spreads_from_lists(None)
         self.room_zombies = np.zeros(n_rooms, dtype=np.int64)
         self.room_chatter = np.zeros(n_rooms, dtype=np.int64)
         self.occupancy = np.zeros(b.tiles.size, dtype=np.int64)
@@ -596,7 +591,7 @@ class SchoolSim:
             Param.EXITS_OPEN: 1.0,
             Param.MAX_PER_TILE: self.max_per_tile,
             Param.FLEE_MEMORY_S: _FLEE_MEMORY_S,
-            Param.SCREAM_DB: _SCREAM_DB,
+            Param.SCREAM_DB: noises.SCREAM_DB,
             Param.RESCUE_ROOM: -1.0,
             Param.CHATTER_DB: sc.people.chatter_level,
             Param.PERSON_HEARING_DB: sc.people.hearing_threshold,
@@ -679,7 +674,8 @@ class SchoolSim:
         quiet_s = np.zeros(1)
         t, reason = kernel.advance_chunks(self.t, limit, chunking, quiet_s, self.params, self._world(), self._lures(),
                                           self._agents(), self._rngs(), self._rec(), self.ev_t, self.ev_i, self._n_ev,
-                                          self._scratch(), self._minds(), self._social(), self._door_tiles)  # fmt: skip
+                                          self._scratch(), self._minds(), self._social(), self._door_tiles,
+                                          self._noises())  # fmt: skip
         self._chunk = float(chunking[0])
         self.quiet_s += float(quiet_s[0])
         return float(t), int(reason)
@@ -759,100 +755,44 @@ class SchoolSim:
         for g, fld in enumerate(self._fields):
             fld.write_distances(self.goal_fields[g], unreachable=_UNREACHABLE_M)
 
-    def _after_chunk(self, first: int) -> None:
-        """React to what the kernel logged: screams and shouts make noise; barricades and breaches change paths."""
+    def _after_chunk(self, first: int, rang: bool) -> None:
+        """Update the path fields for the barricades, breaches and slipped-out doors the kernel logged since
+        event `first`; ring their noises first unless the kernel has (`rang`: `kernel.advance_chunks` does)."""
         last = int(self._n_ev[0])
         if last == first:
             return
-        kinds = self.ev_i[first:last, 0]
-        matters = _CHANGES_THE_WORLD[kinds]
-        if not matters.any():
-            return  # (most calls: people seen, doors opened, nothing that makes noise or changes paths)
-        # The few events that matter, as plain numbers: kind and place (flat tile), and time.
-        rows = first + np.flatnonzero(matters)
-        flat = self.building.flat
-        found = [
-            (kind, flat(f, y, x), t)
-            for (kind, _, _, f, y, x), t in zip(self.ev_i[rows].tolist(), self.ev_t[rows].tolist(), strict=True)
-        ]
-        for kind, flat, t in found:
-            if kind in (_EV_BITE, _EV_SCREAM):
-                self._add_sound(flat, _SCREAM_DB, t + _SCREAM_S, alarm=True)
-        for kind, flat, t in found:
-            if kind == _EV_BARRICADE:
-                # Dragging desks against a door is loud: it draws zombies, though it alarms nobody.
-                self._add_sound(flat, _BARRICADE_DB, t + _BARRICADE_S, alarm=False)
-        groups = self.scenario.groups
-        lasts = groups.shout_every if groups.shout_every > 0 else groups.lure_time
-        for kind, flat, t in found:
-            if kind in (_EV_LURE, _EV_SHOUT):
-                # A lurer shouts to be followed: loud enough to draw the zombies, and it alarms nobody.
-                self._add_sound(flat, groups.shout_level, t + lasts, alarm=False)
-        # Slipping out of a refuge may pull a barricade down (the event's place is that door).
-        changed = [flat for kind, flat, _ in found if kind in (_EV_BARRICADE, _EV_BREACH, _EV_LURE, _EV_GO_BACK)]
-        if changed:
-            self._update_fields(np.array(changed, dtype=np.int64))
+        if not rang:
+            noises.hear(self.ev_t, self.ev_i, first, last, self.t, *self._noises())
+        rows = first + np.flatnonzero(_NEW_WAYS[self.ev_i[first:last, 0]])
+        if rows.size:
+            # (A door slipped out by may have had its barricade pulled down: the event's place is that door.)
+            f, y, x = self.ev_i[rows, 3], self.ev_i[rows, 4], self.ev_i[rows, 5]
+            self._update_fields(np.ravel_multi_index((f, y, x), self.building.shape).astype(np.int64))
 
     def _add_sound(self, flat: int, level_db: float, until: float, alarm: bool) -> None:
-        doors = self.building.door_state.reshape(-1)
-        din = self._din_at(flat, level_db, doors)
-        if din >= 0:
-            # Another cry where the same room already rings at least as loud, a few steps away: it
-            # keeps the din going (and alarming, if it does) rather than making a sound of its own.
-            self.lure_until[din] = max(self.lure_until[din], until)
-            self.lure_alarm[din] |= alarm
-            return
-        slot = self._next_sound
-        self._next_sound = (slot + 1) % _N_SOUNDS
-        # The row falls silent where its last sound reached (a few thousand tiles of 66,360), so that
-        # the new sound is written only where it reaches: no fill or copy of the whole row.
-        row = self.lure[slot]
-        reached_before = self._sound_reach[slot]
-        if reached_before is None:
-            row[:] = -np.inf
-        else:
-            row[reached_before] = -np.inf
-        kept = self._sound_fields.get((flat, level_db))
-        if kept is not None and (doors[kept[0]] == kept[1]).all():
-            row[kept[2]] = kept[3]
-            self._sound_fields.move_to_end((flat, level_db))
-        else:
-            reached, met = sound_reach(self.building, flat, level_db, self._sound_params, out=row)
-            kept = (met, doors[met], reached, row[reached])
-            self._sound_fields[(flat, level_db)] = kept
-            if len(self._sound_fields) > _SOUND_FIELDS_KEPT:
-                self._sound_fields.popitem(last=False)
-        self._sound_reach[slot] = kept[2]
-        self._sound_spread[slot] = (level_db, kept[0], kept[1])
-        self.lure_until[slot] = until
-        self.lure_src[slot] = flat
-        self.lure_alarm[slot] = alarm
+        """A noise from Python (an announcement, a phone call): see `noises.ring`."""
+        _, *rest = self._noises()
+        noises.ring(int(flat), float(level_db), float(until), bool(alarm), float(self.t), *rest)
 
-    def _din_at(self, flat: int, level_db: float, doors: np.ndarray) -> int:
-        """The sound slot still ringing, at least `level_db` loud, within `_DIN_TILES` of `flat` in its room; -1 if none.
-
-        Only a sound whose spread still holds (the doors its search met unchanged) is joined.
-        """
+    def _noises(self) -> tuple:
+        """The arguments of `noises.hear` after the events and the time: levels, slots, caches, place, search."""
         b = self.building
-        room_of = b.room_of.reshape(-1)
-        room = room_of[flat]
-        if room < 0:
-            return -1
-        f, y, x = b.unflat(flat)
-        now = self.t
-        sources = self.lure_src[:_N_SOUNDS].tolist()
-        for s, until in enumerate(self.lure_until[:_N_SOUNDS].tolist()):
-            if not until >= now:
-                continue
-            src = sources[s]
-            sf, sy, sx = b.unflat(src)
-            if sf != f or max(abs(sy - y), abs(sx - x)) > _DIN_TILES or room_of[src] != room:
-                continue
-            level, met, met_then = self._sound_spread[s]
-            # (Same length by construction: an element-wise test is `np.array_equal` without its checks.)
-            if level >= level_db and (doors[met] == met_then).all():
-                return s
-        return -1
+        if self._search[0] is not b.door_state:  # (the search reads the doors through a view of that array)
+            self._search = (b.door_state, sound_search(b, self._sound_params))
+        slots = (self.lure, self.lure_until, self.lure_src, self.lure_alarm, self.sound_next, self.spread_level,
+                 self.spread_met_n, self.spread_met, self.spread_states)  # fmt: skip
+        return self._noise_levels, slots, self._noise_kept, self._noise_place, self._search[1]
+
+    def _spreads_from_lists(self, spreads: list[tuple[float, np.ndarray, np.ndarray]] | None) -> None:
+        """Per sound slot its level and the doors its spread met, with their states then: from a checkpoint's
+        lists of (level, doors, states) per slot (written before `noises`), or as never rung (None)."""
+        n_doors = int(np.count_nonzero(self.building.tiles == Tile.DOOR))
+        self.spread_level, self.spread_met_n, self.spread_met, self.spread_states = noises.new_spreads(n_doors)
+        for slot, (level, met, states) in enumerate(spreads or []):
+            self.spread_level[slot] = level
+            self.spread_met_n[slot] = len(met)
+            self.spread_met[slot, : len(met)] = met
+            self.spread_states[slot, : len(met)] = states
 
     def _drain(self) -> None:
         """Move logged events and trajectory rows out of the kernel's buffers."""
