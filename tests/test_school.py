@@ -584,7 +584,9 @@ def test_sight_remembered_as_walled_off_is_sight_traced_whatever_the_doors_do(sp
     _, rows, cols = b.shape
     tiles = b.tiles.reshape(-1)
     doors = b.door_state.reshape(-1)  # a view: door changes below are seen by the kernel
-    walled = np.full(kernel.WALLED_PAIRS, -1, dtype=np.int64)
+    walled = kernel.walled_table(b.shape)
+    assert walled.dtype == np.uint32  # (keys of these small maps fit in 4 bytes)
+    wide = np.zeros_like(walled, dtype=np.int64)  # as a building too big for 4-byte keys has
     is_door = np.flatnonzero(tiles == Tile.DOOR)
     remembered = 0
     for _ in range(3):
@@ -592,9 +594,11 @@ def test_sight_remembered_as_walled_off_is_sight_traced_whatever_the_doors_do(sp
             y0, y1 = data.draw(st.integers(0, rows - 1)), data.draw(st.integers(0, rows - 1))
             x0, x1 = data.draw(st.integers(0, cols - 1)), data.draw(st.integers(0, cols - 1))
             for _ in range(2):  # the second time, a pair walled off is answered from the table
-                got = kernel._sees_across(tiles, doors, walled, 0, rows, cols, y0, x0, y1, x1)
-                assert got == line_of_sight(b, 0, y0, x0, y1, x1), (y0, x0, y1, x1)
-        remembered = max(remembered, int((walled >= 0).sum()))
+                for table in (walled, wide):
+                    got = kernel._sees_across(tiles, doors, table, 0, rows, cols, y0, x0, y1, x1)
+                    assert got == line_of_sight(b, 0, y0, x0, y1, x1), (y0, x0, y1, x1)
+        remembered = max(remembered, int((walled != 0).sum()))
+        assert np.array_equal(walled, wide)
         if is_door.size:  # every door flips between open and shut
             doors[is_door] = np.where(doors[is_door] == DoorState.OPEN, DoorState.CLOSED, DoorState.OPEN)
     if (tiles == Tile.WALL).mean() > 0.15 and rows * cols > 100:

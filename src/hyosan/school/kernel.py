@@ -47,6 +47,7 @@ __all__ = [
     "quiet_sight_and_sound",
     "seed_rng",
     "voice_tables",
+    "walled_table",
 ]
 
 # Plain ints for Numba (IntEnum members would be globals it has to box).
@@ -91,8 +92,8 @@ _DY = np.array([-1, 1, 0, 0, -1, -1, 1, 1], dtype=np.int64)
 _DX = np.array([0, 0, -1, 1, -1, 1, -1, 1], dtype=np.int64)
 _SQRT2 = math.sqrt(2.0)
 CELL = 8  # side of a sensing cell in tiles: who is near whom is looked up cell by cell
-_WALLED_BITS = 18
-WALLED_PAIRS = 1 << _WALLED_BITS  # slots of the table of tile pairs a wall parts for good (`_sees_across`): 2 MB
+_WALLED_BITS = 16
+WALLED_PAIRS = 1 << _WALLED_BITS  # buckets of two in the table of tile pairs a wall parts for good (`_sees_across`)
 GAVE_UP = -2  # `hunt` of a zombie that could not reach whom it saw; it ignores sight for a while
 _GIVE_UP_S = 20.0
 
@@ -2052,17 +2053,18 @@ def _sees_across(flat_tiles, flat_doors, walled_pairs, f, H, W, y0, x0, y1, x1) 
     """Line of sight between two tiles of floor f, remembering the pairs a wall parts for good.
 
     A line that a wall (or void) blocks both ways (behind a shut door too: lines are followed past
-    doors) stays blocked whatever the doors do, and in a crowd
-    the same pairs are tested tick after tick: `walled_pairs` (a hash table of such pairs, -1 when
-    empty, each slot keeping the last pair that fell there) answers those without tracing. It only
-    ever holds pairs that are blocked for good, so it changes the time a look takes, never what is seen.
+    doors) stays blocked whatever the doors do, and in a crowd the same pairs are tested tick after
+    tick: `walled_pairs` (`walled_table`: a hash table of such pairs, two to a bucket, the last
+    stored first) answers those without tracing. It only ever holds pairs that are blocked for good,
+    so it changes the time a look takes, never what is seen.
     """
     base = f * H * W
-    a = base + y0 * W + x0
-    b = base + y1 * W + x1
-    key = a * (flat_tiles.size + 1) + b if a < b else b * (flat_tiles.size + 1) + a
+    per_floor = H * W
+    a = y0 * W + x0
+    b = y1 * W + x1
+    key = 1 + f * per_floor * per_floor + (a * per_floor + b if a < b else b * per_floor + a)  # 0: an empty place
     slot = (np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - _WALLED_BITS)
-    if walled_pairs[slot] == key:
+    if walled_pairs[slot, 0] == key or walled_pairs[slot, 1] == key:
         return False
     # Either line will do (Bresenham's tie-breaks depend on direction), as in `senses._line_of_sight`.
     there = _trace(flat_tiles, flat_doors, base, W, y0, x0, y1, x1, True)
@@ -2072,8 +2074,20 @@ def _sees_across(flat_tiles, flat_doors, walled_pairs, f, H, W, y0, x0, y1, x1) 
     if back == LINE_CLEAR:
         return True
     if there == LINE_WALLED and back == LINE_WALLED:
-        walled_pairs[slot] = key
+        walled_pairs[slot, 1] = walled_pairs[slot, 0]
+        walled_pairs[slot, 0] = key
     return False
+
+
+def walled_table(shape: tuple[int, int, int]) -> np.ndarray:
+    """An empty table of pairs a wall parts for good (`_sees_across`) for a building of this (F, H, W) shape.
+
+    Keys of 4 bytes where every pair's key fits (the default school's do: 512 KB, which stays in a
+    core's cache far more than the 2 MB of 8-byte keys did), else of 8.
+    """
+    floors, rows, cols = shape
+    fits = floors * (rows * cols) ** 2 < 2**32 - 1
+    return np.zeros((WALLED_PAIRS, 2), dtype=np.uint32 if fits else np.int64)
 
 
 # --- the tile index, moves, and small helpers ------------------------------------------------------

@@ -454,7 +454,7 @@ class SchoolSim:
         """What is derived from the building and rebuilt on resume, never saved in a checkpoint."""
         self._door_tiles = np.flatnonzero(self.building.tiles.ravel() == Tile.DOOR).astype(np.int64)
         self._sight_rects = open_rectangles(self.building)  # within one, everyone sees everyone: no trace needed
-        self._walled_pairs = np.full(kernel.WALLED_PAIRS, -1, dtype=np.int64)  # see `kernel._sees_across`
+        self._walled_pairs = kernel.walled_table(self.building.shape)  # see `kernel._sees_across`
         self._voices = kernel.voice_tables(len(self.state))  # what rooms of talkers sound like (`_loudest_lure`)
         # A noise is followed down to the quietest level anyone reacts to (the search stops there).
         sc = self.scenario
