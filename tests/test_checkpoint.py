@@ -217,6 +217,21 @@ def test_a_run_in_chunks_equals_the_run_tick_by_tick(tmp_path):
             assert (fast / name).read_bytes() == (slow / name).read_bytes(), (seed, name)
 
 
+def test_zombies_that_see_what_they_saw_see_what_looking_again_shows(tmp_path):
+    # A zombie that looks again from where it looked, no door changed and no prey moved within its sight,
+    # is answered from what it saw (`kernel._zombies_act`). Tick by tick every call forgets it all, so
+    # every look is looked afresh: the outbreak of the default school must come out the same to the byte.
+    runs, answered = {}, {}
+    for debug in (False, True):
+        sim = SchoolSim.from_scenario("hyosan-high", seed=1, debug=debug)
+        runs[debug] = sim.run(until=45 * 60).save(tmp_path / str(debug))
+        answered[debug] = int(sim._sight_memo[3][4])
+    assert answered[True] == 0
+    assert answered[False] > 1000, "zombies never saw what they saw: the test shows nothing"
+    for name in RESULT_FILES:
+        assert (runs[False] / name).read_bytes() == (runs[True] / name).read_bytes(), name
+
+
 def test_a_rescue_leaves_on_time_in_chunks_as_tick_by_tick(tmp_path):
     # The rescue's end is a moment of the world like a scheduled event: the kernel must pause there,
     # not at its next pause (up to two minutes later in a calm school, as here: no outbreak at all),

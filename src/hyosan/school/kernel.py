@@ -155,7 +155,8 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
     door_watch = social[4]
     tr_t, n_tr, ever_bitten = rec[5], rec[7], rec[8]
     (room_zombies, room_chatter, occupancy, tile_head, agent_next, cell_zombies, cell_prey, cell_next, prey_on_floor,
-     active, heard, lure_seen, zombie_filed, living, movers, alive, zombie_rows, prey_rows) = scratch  # fmt: skip
+     active, heard, lure_seen, zombie_filed, living, movers, alive, zombie_rows, prey_rows, looked, prey_filed,
+     prey_changed, sight_clock) = scratch  # fmt: skip
     n_lures = lure.shape[0]
     lure_seen[0] += 1  # Python may have rung new sounds since the last call: nothing heard before holds
     lure_seen[1] = -1
@@ -181,6 +182,24 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
     zombie_rows[:] = 0
     room_zombies[:] = 0
     zombie_filed[:] = -1
+    # What zombies saw stands while nothing they could see has changed (`_zombies_act`): which prey are
+    # in each sensing cell and where (`prey_changed`: the tick that last changed, `prey_filed`: the tile
+    # each was filed at), and the doors (`sight_clock`: [0] events read, [1] door changes among them).
+    # Python may have changed anything since it last called the kernel (it counts its calls in
+    # `sight_clock[2]`): then nothing seen before holds. Between the calls of one `advance_chunks` only
+    # quiet spells pass, in which nobody moves and no door changes.
+    if sight_clock[3] != sight_clock[2]:
+        sight_clock[3] = sight_clock[2]
+        looked[:, 0] = -1
+        prey_filed[:] = -1
+        sight_clock[0] = n_ev[0]
+        sight_clock[1] = 0
+    else:  # (those who left at the last tick of the last call are not among the living walked below)
+        first_tick = int(t_now / dt + 0.5) + 1
+        for i in range(n):
+            if prey_filed[i] >= 0 and state[i] != HEALTHY:
+                _prey_moved(prey_filed[i], first_tick, prey_changed, H, W)
+                prey_filed[i] = -1
     room_flat = room_of.reshape(room_of.size)
     while t < t_stop - 1e-9:
         # Leave room in the buffers for one tick of events and one frame of trajectories.
@@ -224,6 +243,9 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
             if s != ZOMBIE and zombie_filed[i] >= 0:  # killed (or no longer a zombie): out of its cell and room
                 _unfile_zombie(i, zombie_filed[i], H, W, room_flat, room_zombies, cell_zombies, zombie_rows, cell_next)
                 zombie_filed[i] = -1
+            if s != HEALTHY and prey_filed[i] >= 0:  # bitten, gone: no longer prey where it was
+                _prey_moved(prey_filed[i], tick, prey_changed, H, W)
+                prey_filed[i] = -1
             if s == DEAD or s == ESCAPED or s == RESCUED:
                 continue
             alive[kept] = i
@@ -247,6 +269,12 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
                 if s == HEALTHY:
                     prey_on_floor[floor[i]] += 1
                     _file_in_cell(i, floor[i], row[i] // CELL, col[i] // CELL, cell_prey, prey_rows, cell_next)
+                    here = (floor[i] * H + row[i]) * W + col[i]
+                    if prey_filed[i] != here:  # moved (or newly filed): both cells changed
+                        if prey_filed[i] >= 0:
+                            _prey_moved(prey_filed[i], tick, prey_changed, H, W)
+                        _prey_moved(here, tick, prey_changed, H, W)
+                        prey_filed[i] = here
                 if intent[i] == CALM and s == HEALTHY:  # the bitten keep quiet (see `_quiet_sight_and_sound`)
                     r = room_of[floor[i], row[i], col[i]]
                     if r >= 0:
@@ -287,7 +315,8 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
         _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, prey_rows, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                      n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading,
                      hunt, rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t,
-                     ev_i, n_ev, heard, lure_seen[0], movers, n_movers, voices)  # fmt: skip
+                     ev_i, n_ev, heard, lure_seen[0], movers, n_movers, voices, looked, prey_changed,
+                     sight_clock)  # fmt: skip
         _people_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, zombie_rows, room_door_ptr, room_doors, room_refuge,
                     room_zombies, stair_ptr, stair_to, goal_fields, lure, lure_room, lure_src, lure_alarm, active,
                     alarm_span, room_lure, minds[8], minds[9], state, stress, hambie_status,
@@ -743,11 +772,14 @@ def _quiet_sight_and_sound(t, params, world, agents, lures, scratch):
 def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_rects, walled_pairs, prey_rows, stair_ptr, stair_to, lure, lure_room, room_lure, active,
                  n_active, room_chatter, state, intent, floor, row, col, budget, seen_at, seen_y, seen_x, heading, hunt,
                  rng_move, occupancy, tile_head, agent_next, cell_prey, cell_next, prey_on_floor, door_watch, ev_t, ev_i,
-                 n_ev, heard, epoch, zombies, n_zombies, voices):  # fmt: skip
+                 n_ev, heard, epoch, zombies, n_zombies, voices, looked, prey_changed, sight_clock):  # fmt: skip
     """Every zombie of `zombies[:n_zombies]` (in index order) senses, decides and moves.
 
     The caller leaves out the idle zombies whose look is not due: for them this would do nothing. One
-    call per tick: a call per agent costs more than its work.
+    call per tick: a call per agent costs more than its work. A zombie that looks again from where it
+    last looked, no door changed and no prey moved within its sight since (see `advance`), sees what it
+    saw then (`looked`: tick, tile, door changes then, whom it saw): a zombie held at a door looks every
+    tick at the same hidden people.
     """
     _, H, W = tiles.shape
     flat_tiles = tiles.reshape(tiles.size)  # views for the lines of sight (`_nearest_visible`)
@@ -755,6 +787,7 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_r
     dt = params[Param.TICK_S]
     tile_m = params[Param.TILE_M]
     n = state.shape[0]
+    rings = int(params[Param.ZOMBIE_SIGHT_LIT] / tile_m) // CELL + 1  # (as `_nearest_visible` reckons them)
     # A rotating first mover, so nobody always wins a contested tile: agents tick % n, tick % n + 1, ...
     start = _first_at_or_after(zombies, n_zombies, tick % n)
     for kz in range(n_zombies):
@@ -771,9 +804,24 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_r
         if hunt[i] != GAVE_UP and (intent[i] == CHASE or due):
             target = -1
             if prey_on_floor[floor[i]] > 0:  # most floors are empty of people late in a run
-                target = _nearest_visible(i, params[Param.ZOMBIE_SIGHT_LIT], params[Param.ZOMBIE_SIGHT_DARK], tile_m,
-                                          flat_tiles, flat_doors, light, sight_rects, walled_pairs, floor, row, col, cell_prey, prey_rows,
-                                          cell_next, intent, False)  # fmt: skip
+                _count_door_changes(ev_i, n_ev, sight_clock)  # (one may have just broken a door)
+                here = (floor[i] * H + row[i]) * W + col[i]
+                if (
+                    looked[i, 0] >= 0
+                    and looked[i, 1] == here
+                    and looked[i, 2] == sight_clock[1]
+                    and _prey_still(prey_changed, floor[i], row[i], col[i], rings, looked[i, 0])
+                ):
+                    target = looked[i, 3]
+                    sight_clock[4] += 1
+                else:
+                    target = _nearest_visible(i, params[Param.ZOMBIE_SIGHT_LIT], params[Param.ZOMBIE_SIGHT_DARK], tile_m,
+                                              flat_tiles, flat_doors, light, sight_rects, walled_pairs, floor, row, col, cell_prey, prey_rows,
+                                              cell_next, intent, False)  # fmt: skip
+                    looked[i, 0] = tick
+                    looked[i, 1] = here
+                    looked[i, 2] = sight_clock[1]
+                    looked[i, 3] = target
             if target >= 0:
                 intent[i] = CHASE
                 seen_at[i] = t
@@ -1997,6 +2045,43 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, flat_tiles, flat_doors, l
                                                       walled_pairs, floor, row, col, cell_head, cell_next, intent,
                                                       skip_idle)  # fmt: skip
     return best
+
+
+@nb.njit(cache=True, _nrt=False, inline="always")
+def _count_door_changes(ev_i, n_ev, sight_clock):
+    """Count, in `sight_clock[1]`, the events since the last count that opened, shut or broke a door."""
+    for k in range(sight_clock[0], n_ev[0]):
+        kind = ev_i[k, 0]
+        # (Slipping out shuts a door too: it is logged as going back or luring.)
+        if (
+            kind == EV_OPEN
+            or kind == EV_CLOSE
+            or kind == EV_BARRICADE
+            or kind == EV_BREACH
+            or kind == EV_LURE
+            or kind == EV_GO_BACK
+        ):
+            sight_clock[1] += 1
+    sight_clock[0] = n_ev[0]
+
+
+@nb.njit(cache=True, _nrt=False, inline="always")
+def _prey_moved(tile, tick, prey_changed, H, W):
+    f, cy, cx = _cell_of(tile, H, W)
+    prey_changed[f, cy, cx] = tick
+
+
+@nb.njit(cache=True, _nrt=False, inline="always")
+def _prey_still(prey_changed, f, y, x, rings, since) -> bool:
+    """No prey came, left or moved since tick `since` in the cells within `rings` of (y, x) on floor f."""
+    _, CH, CW = prey_changed.shape
+    cy0 = y // CELL
+    cx0 = x // CELL
+    for cy in range(max(0, cy0 - rings), min(CH, cy0 + rings + 1)):
+        for cx in range(max(0, cx0 - rings), min(CW, cx0 + rings + 1)):
+            if prey_changed[f, cy, cx] > since:
+                return False
+    return True
 
 
 # Which bit a one-bit mask holds, by de Bruijn multiplication (bit 63 included): no log2 per marked cell.

@@ -307,6 +307,7 @@ class SchoolSim:
         state.pop("_door_tiles", None)
         state.pop("_sight_rects", None)
         state.pop("_walled_pairs", None)
+        state.pop("_sight_memo", None)
         state.pop("_voices", None)
         state.pop("_sound_params", None)
         state.pop("occupancy", None)  # the tile index: empty between kernel calls, rebuilt on resume
@@ -455,6 +456,16 @@ class SchoolSim:
         self._door_tiles = np.flatnonzero(self.building.tiles.ravel() == Tile.DOOR).astype(np.int64)
         self._sight_rects = open_rectangles(self.building)  # within one, everyone sees everyone: no trace needed
         self._walled_pairs = kernel.walled_table(self.building.shape)  # see `kernel._sees_across`
+        # What each zombie last saw, and what would change it (see `kernel.advance`): reset at every call.
+        n = len(self.state)
+        self._sight_memo = (
+            np.full((n, 4), -1, dtype=np.int64),  # per zombie: tick, tile, door changes then, whom it saw
+            np.full(n, -1, dtype=np.int64),  # per person: the tile filed at among the prey
+            np.full(self.cell_prey.shape, -1, dtype=np.int64),  # per sensing cell: when its prey last changed
+            # events read, door changes among them, Python's calls of the kernel, the call the memo is of,
+            # and how many looks it spared
+            np.array([0, 0, 0, -1, 0], dtype=np.int64),
+        )
         self._voices = kernel.voice_tables(len(self.state))  # what rooms of talkers sound like (`_loudest_lure`)
         # A noise is followed down to the quietest level anyone reacts to (the search stops there).
         sc = self.scenario
@@ -663,6 +674,7 @@ class SchoolSim:
 
     def _advance(self, t_stop: float) -> tuple[float, int]:
         """One call of the full kernel to `t_stop` (a tick at a time in debug mode; `bench_school` times it)."""
+        self._sight_memo[3][2] += 1  # (what zombies saw may no longer hold: see `kernel.advance`)
         t, reason = kernel.advance(self.t, t_stop, self.params, self._world(), self._lures(), self._agents(),
                                    self._rngs(), self._rec(), self.ev_t, self.ev_i, self._n_ev, self._scratch(),
                                    self._minds(), self._social())  # fmt: skip
@@ -670,6 +682,7 @@ class SchoolSim:
 
     def _advance_chunks(self, limit: float) -> tuple[float, int]:
         """`kernel.advance_chunks` toward `limit`: chunks of the kernel, and quiet spells where they can be taken."""
+        self._sight_memo[3][2] += 1  # (what zombies saw may no longer hold: see `kernel.advance`)
         chunking = np.array([self._chunk, _CHUNK_MIN_S, _CHUNK_MAX_S, _QUIET_MAX_S, float(self.skip_quiet)])
         quiet_s = np.zeros(1)
         t, reason = kernel.advance_chunks(self.t, limit, chunking, quiet_s, self.params, self._world(), self._lures(),
@@ -707,7 +720,7 @@ class SchoolSim:
         return (self.room_zombies, self.room_chatter, self.occupancy, self.tile_head, self.agent_next, self.cell_zombies,
                 self.cell_prey, self.cell_next, self.prey_on_floor, self.active_lures, self.heard,
                 self.lure_seen, self.zombie_filed, self.living_list, self.mover_list, self.alive_list, self.zombie_rows,
-                self.prey_rows)  # fmt: skip
+                self.prey_rows, *self._sight_memo)  # fmt: skip
 
     def _new_work_arrays(self) -> None:
         # What each zombie last heard, as (epoch, tile, lure), and the lures sounding when that epoch began
