@@ -58,7 +58,6 @@ _WORLD_KIND = {
     "open_exits": EventKind.OPEN_EXITS,
     "close_exits": EventKind.CLOSE_EXITS,
 }
-# Plain ints: an IntEnum member looked up in a loop costs a dictionary walk each time.
 _NEW_WAYS = np.zeros(max(int(k) for k in EventKind) + 1, dtype=np.bool_)  # by event kind: paths to update
 _NEW_WAYS[[int(k) for k in (EventKind.BARRICADE, EventKind.BREACH, EventKind.LURE, EventKind.GO_BACK)]] = True
 _N_SOUNDS = noises.N_SOUNDS
@@ -456,7 +455,8 @@ class SchoolSim:
         self._door_tiles = np.flatnonzero(self.building.tiles.ravel() == Tile.DOOR).astype(np.int64)
         self._sight_rects = open_rectangles(self.building)  # within one, everyone sees everyone: no trace needed
         self._walled_pairs = kernel.walled_table(self.building.shape)  # see `kernel._sees_across`
-        # What each zombie last saw, and what would change it (see `kernel.advance`): reset at every call.
+        # What each zombie last saw, and what would change it (see `kernel.advance`): forgotten whenever
+        # Python calls the kernel.
         n = len(self.state)
         self._sight_memo = (
             np.full((n, 4), -1, dtype=np.int64),  # per zombie: tick, tile, door changes then, whom it saw
