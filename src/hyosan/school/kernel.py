@@ -378,19 +378,10 @@ def _advance(t_now, t_stop, params, world, lures, agents, rngs, rec, ev_t, ev_i,
         # --- record ------------------------------------------------------------------------------------
         _record(t, params, state, floor, row, col, rec)
         # A bite, a scream, a shout or a barricade makes a noise, and a breach (or a barricade pulled down
-        # to slip out) opens new ways: Python must see them now, so the world answers at the next tick
-        # whatever the length of the call.
+        # to slip out) opens new ways: the call's caller must answer them now, so the world answers at the
+        # next tick whatever the length of the call.
         for k in range(ev_mark, n_ev[0]):
-            kind = ev_i[k, 0]
-            if (
-                kind == EV_BITE
-                or kind == EV_SCREAM
-                or kind == EV_BARRICADE
-                or kind == EV_BREACH
-                or kind == EV_GO_BACK
-                or kind == EV_LURE
-                or kind == EV_SHOUT
-            ):
+            if noises.MAKES_NOISE[ev_i[k, 0]] or noises.OPENS_WAYS[ev_i[k, 0]]:
                 return t, STOP_WORLD_CHANGED
     return t, STOP_TIME
 
@@ -787,7 +778,7 @@ def _zombies_act(t, tick, params, tiles, doors, door_hp, room_of, light, sight_r
     dt = params[Param.TICK_S]
     tile_m = params[Param.TILE_M]
     n = state.shape[0]
-    rings = int(params[Param.ZOMBIE_SIGHT_LIT] / tile_m) // CELL + 1  # (as `_nearest_visible` reckons them)
+    rings = _sight_rings(params[Param.ZOMBIE_SIGHT_LIT], tile_m)  # the cells a look visits
     # A rotating first mover, so nobody always wins a contested tile: agents tick % n, tick % n + 1, ...
     start = _first_at_or_after(zombies, n_zombies, tick % n)
     for kz in range(n_zombies):
@@ -2004,7 +1995,7 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, flat_tiles, flat_doors, l
     rect = sight_rects[f, y0, x0]
     cy0 = y0 // CELL
     cx0 = x0 // CELL
-    rings = int(sight_lit / tile_m) // CELL + 1
+    rings = _sight_rings(sight_lit, tile_m)
     # Most looks late in a run find nobody near at all: one test of the whole square of cells first.
     window = _bits_from(min(max(0, cx0 - rings), 63)) & _bits_upto(min(CW - 1, cx0 + rings, 63))
     for cy in range(max(0, cy0 - rings), min(CH, cy0 + rings + 1)):
@@ -2047,22 +2038,25 @@ def _nearest_visible(i, sight_lit, sight_dark, tile_m, flat_tiles, flat_doors, l
     return best
 
 
+# By event kind: those that open, shut or break a door (slipping out shuts one: it is logged as going
+# back or luring, which `noises.OPENS_WAYS` holds, as it holds barricades and breaches).
+_MOVES_A_DOOR = noises.OPENS_WAYS.copy()
+_MOVES_A_DOOR[[EV_OPEN, EV_CLOSE]] = True
+
+
 @nb.njit(cache=True, _nrt=False, inline="always")
 def _count_door_changes(ev_i, n_ev, sight_clock):
     """Count, in `sight_clock[1]`, the events since the last count that opened, shut or broke a door."""
     for k in range(sight_clock[0], n_ev[0]):
-        kind = ev_i[k, 0]
-        # (Slipping out shuts a door too: it is logged as going back or luring.)
-        if (
-            kind == EV_OPEN
-            or kind == EV_CLOSE
-            or kind == EV_BARRICADE
-            or kind == EV_BREACH
-            or kind == EV_LURE
-            or kind == EV_GO_BACK
-        ):
+        if _MOVES_A_DOOR[ev_i[k, 0]]:
             sight_clock[1] += 1
     sight_clock[0] = n_ev[0]
+
+
+@nb.njit(cache=True, _nrt=False, inline="always")
+def _sight_rings(sight_lit, tile_m) -> int:
+    """How many rings of sensing cells around its own a look visits (`_nearest_visible`)."""
+    return int(sight_lit / tile_m) // CELL + 1
 
 
 @nb.njit(cache=True, _nrt=False, inline="always")

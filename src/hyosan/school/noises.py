@@ -26,7 +26,9 @@ from hyosan.school.codes import EventKind
 __all__ = [
     "DIN_TILES",
     "FIELDS_KEPT",
+    "MAKES_NOISE",
     "N_SOUNDS",
+    "OPENS_WAYS",
     "hear",
     "new_kept",
     "new_spreads",
@@ -43,9 +45,14 @@ SCREAM_S = 15.0
 BARRICADE_DB = 70.0  # desks and chairs dragged against a door
 BARRICADE_S = 20.0
 
-_BITE, _SCREAM, _BARRICADE, _BREACH = (int(k) for k in (EventKind.BITE, EventKind.SCREAM, EventKind.BARRICADE,
-                                                        EventKind.BREACH))  # fmt: skip
-_LURE, _SHOUT, _GO_BACK = (int(k) for k in (EventKind.LURE, EventKind.SHOUT, EventKind.GO_BACK))
+_BITE, _SCREAM, _BARRICADE = (int(k) for k in (EventKind.BITE, EventKind.SCREAM, EventKind.BARRICADE))
+_LURE, _SHOUT = (int(k) for k in (EventKind.LURE, EventKind.SHOUT))
+# By event kind: the kinds that make a noise (`hear`), and those that open or shut a way, after which
+# the people's path fields must be updated (a breach, a barricade, a door slipped out by and shut).
+MAKES_NOISE = np.zeros(max(int(k) for k in EventKind) + 1, dtype=np.bool_)
+MAKES_NOISE[[_BITE, _SCREAM, _BARRICADE, _LURE, _SHOUT]] = True
+OPENS_WAYS = np.zeros_like(MAKES_NOISE)
+OPENS_WAYS[[int(k) for k in (EventKind.BARRICADE, EventKind.BREACH, EventKind.LURE, EventKind.GO_BACK)]] = True
 
 
 def noise_levels(shout_db: float, shout_s: float) -> np.ndarray:
@@ -93,11 +100,13 @@ def spreads_counted(kept: tuple[np.ndarray, ...]) -> tuple[int, int]:
 @nb.njit(cache=True)
 def hear(ev_t, ev_i, first, last, now, levels, slots, kept, place, search) -> bool:
     """Ring the noises logged in events `first`..`last`: bites and screams, then barricades, then lurers'
-    shouts, each kind in the order logged. True if any of the events opened or shut a way (the path
-    fields must be updated)."""
+    shouts, each kind in the order logged. True if any of the events opened or shut a way (`OPENS_WAYS`:
+    the path fields must be updated)."""
     H = place[1]
     W = place[2]
     ways = False
+    for k in range(first, last):
+        ways |= OPENS_WAYS[ev_i[k, 0]]
     for kinds in range(3):
         for k in range(first, last):
             kind = ev_i[k, 0]
@@ -108,7 +117,6 @@ def hear(ev_t, ev_i, first, last, now, levels, slots, kept, place, search) -> bo
                 ring(flat, levels[2], ev_t[k] + levels[3], False, now, slots, kept, place, search)
             elif kinds == 2 and (kind == _LURE or kind == _SHOUT):
                 ring(flat, levels[4], ev_t[k] + levels[5], False, now, slots, kept, place, search)
-            ways |= kind == _BARRICADE or kind == _BREACH or kind == _LURE or kind == _GO_BACK
     return ways
 
 

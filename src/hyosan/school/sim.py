@@ -58,8 +58,6 @@ _WORLD_KIND = {
     "open_exits": EventKind.OPEN_EXITS,
     "close_exits": EventKind.CLOSE_EXITS,
 }
-_NEW_WAYS = np.zeros(max(int(k) for k in EventKind) + 1, dtype=np.bool_)  # by event kind: paths to update
-_NEW_WAYS[[int(k) for k in (EventKind.BARRICADE, EventKind.BREACH, EventKind.LURE, EventKind.GO_BACK)]] = True
 _N_SOUNDS = noises.N_SOUNDS
 _UNREACHABLE_M = 1e9  # a goal field's distance from where the goal cannot be reached (finite, for the kernel)
 _NOT_CARED_FOR = ("rival", "bully")  # ties nobody risks their life for (see `_care_weights`)
@@ -776,7 +774,7 @@ class SchoolSim:
             return
         if not rang:
             noises.hear(self.ev_t, self.ev_i, first, last, self.t, *self._noises())
-        rows = first + np.flatnonzero(_NEW_WAYS[self.ev_i[first:last, 0]])
+        rows = first + np.flatnonzero(noises.OPENS_WAYS[self.ev_i[first:last, 0]])
         if rows.size:
             # (A door slipped out by may have had its barricade pulled down: the event's place is that door.)
             f, y, x = self.ev_i[rows, 3], self.ev_i[rows, 4], self.ev_i[rows, 5]
